@@ -1,0 +1,30 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+// Module boundaries (../shared/DESIGN.md "Layout"): apps depend on libs; sources and
+// repository depend on storage and contracts; storage on contracts; no lib on an app.
+export default [
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/**'] },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'layer:repository', onlyDependOnLibsWithTags: ['layer:storage', 'layer:contracts'] },
+            { sourceTag: 'layer:sources', onlyDependOnLibsWithTags: ['layer:storage', 'layer:contracts'] },
+            { sourceTag: 'layer:storage', onlyDependOnLibsWithTags: ['layer:contracts'] },
+            { sourceTag: 'layer:contracts', onlyDependOnLibsWithTags: [] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+];

@@ -1,0 +1,202 @@
+import { hostname, userInfo } from 'node:os';
+import { contentId, newSealingSession } from '../crypto/envelope';
+import { BlobSealer } from '../format/blob-codec';
+import { BlobType } from '../format/pack';
+import { PACK_INFO } from '../format/pack-info';
+import type { Snapshot, SnapshotStats } from '../format/snapshot';
+import { encodeTree, TreeNode } from '../format/tree';
+import { acquireLock, RepositoryLock } from '../locks';
+import type { MasterIndex } from '../master-index';
+import type { Repository } from '../repository';
+import { WorkerPool } from '../worker/worker-pool';
+import { PackWriter } from './pack-writer';
+
+/** Live numbers of a running backup, for progress displays. */
+export interface BackupProgress {
+  files: number;
+  dirs: number;
+  /** Bytes of files dealt with so far (read, or unchanged and skipped). */
+  bytesDone: number;
+  bytesRead: number;
+  bytesNew: number;
+  bytesStored: number;
+  elapsedMs: number;
+}
+
+/** What every kind of backup accepts. */
+export interface BackupOptions {
+  host?: string;
+  tags?: string[];
+  /** Time recorded in the snapshot; defaults to the start of the backup. */
+  time?: Date;
+  onProgress?: (progress: BackupProgress) => void;
+  /** Called for each problem that gives the backup a warning status. */
+  onWarning?: (message: string) => void;
+  /** Called for things skipped on purpose (sockets, devices): worth a note, not a warning. */
+  onNote?: (message: string) => void;
+  /** Worker threads; defaults to the number of cores. */
+  workers?: number;
+}
+
+/** How a backup ended. */
+export interface BackupResult {
+  snapshotId: string;
+  snapshot: Snapshot;
+}
+
+const MAX_WARNINGS = 1000;
+
+/**
+ * One backup's shared state on the main thread: the lock, the index it deduplicates against,
+ * the sealing session, the pack writer and the worker pool. Every backup kind drives one.
+ */
+export class BackupSession {
+  readonly started = Date.now();
+  readonly index: MasterIndex;
+  readonly packs: PackWriter;
+  readonly pool: WorkerPool;
+  /** Blob ids stored by this session, not yet in any loaded index. */
+  private readonly stored = new Set<string>();
+  private readonly sealer: BlobSealer;
+  readonly stats: SnapshotStats = { files: 0, dirs: 0, totalBytes: 0, bytesRead: 0, bytesNew: 0, bytesStored: 0, durationMs: 0 };
+  bytesDone = 0;
+  readonly warnings: string[] = [];
+  private lastProgress = 0;
+
+  private constructor(
+    readonly repo: Repository,
+    private readonly lock: RepositoryLock,
+    readonly options: BackupOptions,
+    index: MasterIndex,
+  ) {
+    this.index = index;
+    const session = newSealingSession(repo.master.readPublicKey, PACK_INFO);
+    this.sealer = new BlobSealer(session.key, repo.config.compression.level);
+    this.packs = new PackWriter(repo, session.key, session.ephemeralPublic);
+    this.pool = new WorkerPool(
+      {
+        idKey: repo.master.idKey,
+        packKey: session.key,
+        chunker: repo.config.chunker,
+        gearSeed: Buffer.from(repo.config.gearSeed, 'base64'),
+        compressionLevel: repo.config.compression.level,
+        storageLocation: repo.storage.location,
+        readPublicKey: repo.master.readPublicKey,
+      },
+      {
+        dedupAsk: async (chunks) => {
+          const fresh = chunks.filter(([id, size]) => this.claim(id, size)).map(([id]) => id);
+          await this.packs.waitForRoom();
+          return fresh;
+        },
+        sealed: (blobs, buffer) => {
+          for (const [id, offset, length, rawLength] of blobs) {
+            this.packs.add(BlobType.Data, Buffer.from(id, 'hex'), buffer.subarray(offset, offset + length), rawLength);
+          }
+          this.reportProgress();
+        },
+      },
+      options.workers,
+    );
+  }
+
+  /** Locks the repository (shared: backups may run side by side) and loads the index. */
+  static async start(repo: Repository, options: BackupOptions): Promise<BackupSession> {
+    const lock = await acquireLock(repo, 'backup', false);
+    try {
+      return new BackupSession(repo, lock, options, await repo.loadIndex());
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** True, and counted as new, when the repository lacks this blob and nobody stores it yet. */
+  private claim(id: string, size: number): boolean {
+    if (this.index.has(id) || this.stored.has(id)) return false;
+    this.stored.add(id);
+    this.stats.bytesNew += size;
+    return true;
+  }
+
+  /** True when the blob is stored or being stored. */
+  knows(id: string): boolean {
+    return this.index.has(id) || this.stored.has(id);
+  }
+
+  /** Stores a blob made on the main thread (trees, stdin chunks); returns its id. */
+  async storeBlob(type: BlobType, data: Buffer): Promise<string> {
+    const id = contentId(this.repo.master.idKey, data);
+    const hex = id.toString('hex');
+    if (this.claim(hex, data.length)) {
+      await this.packs.waitForRoom();
+      this.packs.add(type, id, this.sealer.seal(id, data), data.length);
+    }
+    return hex;
+  }
+
+  /** Stores a directory listing; returns the tree id. */
+  storeTree(nodes: TreeNode[]): Promise<string> {
+    return this.storeBlob(BlobType.Tree, encodeTree(nodes));
+  }
+
+  warn(message: string): void {
+    if (this.warnings.length < MAX_WARNINGS) this.warnings.push(message);
+    this.options.onWarning?.(message);
+  }
+
+  reportProgress(force = false): void {
+    const now = Date.now();
+    if (!this.options.onProgress || (!force && now - this.lastProgress < 200)) return;
+    this.lastProgress = now;
+    this.options.onProgress({
+      files: this.stats.files,
+      dirs: this.stats.dirs,
+      bytesDone: this.bytesDone,
+      bytesRead: this.stats.bytesRead,
+      bytesNew: this.stats.bytesNew,
+      bytesStored: this.packs.bytesStored,
+      elapsedMs: now - this.started,
+    });
+  }
+
+  /**
+   * Makes everything durable, then writes the snapshot — last, so a snapshot never exists
+   * without every object it references.
+   */
+  async commit(meta: { sourceKind: string; paths: string[]; parent?: string; tree: string }): Promise<BackupResult> {
+    await this.packs.flush();
+    this.stats.bytesStored = this.packs.bytesStored;
+    this.stats.durationMs = Date.now() - this.started;
+    this.reportProgress(true);
+    const snapshot: Snapshot = {
+      version: 1,
+      time: (this.options.time ?? new Date(this.started)).toISOString(),
+      host: this.options.host ?? hostname(),
+      username: currentUser(),
+      sourceKind: meta.sourceKind,
+      paths: meta.paths,
+      tags: this.options.tags ?? [],
+      ...(meta.parent ? { parent: meta.parent } : {}),
+      tree: meta.tree,
+      stats: this.stats,
+      warnings: this.warnings,
+    };
+    const snapshotId = await this.repo.saveSnapshot(snapshot);
+    return { snapshotId, snapshot };
+  }
+
+  /** Stops the workers and releases the lock, whatever happened. */
+  async close(): Promise<void> {
+    await this.pool.close();
+    await this.lock.release();
+  }
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}

@@ -1,0 +1,90 @@
+import { BlobType, PackBuilder } from '../format/pack';
+import type { IndexedPack } from '../format/index-file';
+import type { Repository } from '../repository';
+
+/** Index objects are written after this many new packs, so a killed backup's data is reused. */
+const PACKS_PER_INDEX = 16;
+const MAX_UPLOADS = 2;
+
+/**
+ * Gathers sealed blobs into packs and uploads them, at most MAX_UPLOADS at once. A pack
+ * enters an index object only after its upload is durable, and the snapshot is written by
+ * the caller only after flush(): nothing written ever references data not yet stored.
+ */
+export class PackWriter {
+  private builder: PackBuilder;
+  private readonly uploads = new Set<Promise<void>>();
+  private unindexed: IndexedPack[] = [];
+  private indexWrite: Promise<void> = Promise.resolve();
+  private failure?: unknown;
+  /** Bytes of packs written (stored size). */
+  bytesStored = 0;
+  packsWritten = 0;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly packKey: Buffer,
+    private readonly ephemeralPublic: Buffer,
+  ) {
+    this.builder = new PackBuilder(packKey, ephemeralPublic);
+  }
+
+  /** Adds one sealed blob; closes the pack when it is full. */
+  add(type: BlobType, id: Buffer, sealed: Buffer, rawLength: number): void {
+    this.builder.add(type, id, sealed, rawLength);
+    if (this.builder.length >= this.repo.config.packSize) this.closePack();
+  }
+
+  /** Resolves once an upload slot is free; throws the first upload failure. */
+  async waitForRoom(): Promise<void> {
+    while (this.uploads.size >= MAX_UPLOADS) await Promise.race(this.uploads);
+    this.throwIfFailed();
+  }
+
+  /** Uploads what is buffered and indexes every pack written. */
+  async flush(): Promise<void> {
+    if (this.builder.entries.length > 0) this.closePack();
+    while (this.uploads.size > 0) await Promise.race(this.uploads);
+    this.throwIfFailed();
+    this.writeIndex();
+    await this.indexWrite;
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private closePack(): void {
+    const builder = this.builder;
+    this.builder = new PackBuilder(this.packKey, this.ephemeralPublic);
+    const { id, bytes } = builder.finish();
+    const upload = this.repo.storage
+      .put(`data/${id}`, bytes)
+      .then(() => {
+        this.bytesStored += bytes.length;
+        this.packsWritten++;
+        this.unindexed.push({ id: Buffer.from(id, 'hex'), ephemeralPublic: this.ephemeralPublic, size: bytes.length, entries: builder.entries });
+        if (this.unindexed.length >= PACKS_PER_INDEX) this.writeIndex();
+      })
+      .catch((err) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.uploads.delete(upload));
+    this.uploads.add(upload);
+  }
+
+  private writeIndex(): void {
+    if (this.unindexed.length === 0) return;
+    const packs = this.unindexed;
+    this.unindexed = [];
+    this.indexWrite = this.indexWrite.then(() =>
+      this.repo.writeIndexFile({ packs, supersedes: [] }).then(
+        () => undefined,
+        (err) => {
+          this.failure ??= err;
+        },
+      ),
+    );
+  }
+}

@@ -1,0 +1,18 @@
+export * from './errors';
+export { IntegrityError, WriteOnlyKeyError } from './crypto/envelope';
+export { Repository, type InitOptions, type KeyInfo } from './repository';
+export type { Snapshot, SnapshotRef, SnapshotStats } from './format/snapshot';
+export type { TreeNode, Tree } from './format/tree';
+export type { KeyMetadata } from './format/key-file';
+export { DEFAULT_CHUNKER_PARAMS, type ChunkerParams } from './chunker/chunker';
+export { backupFiles, type FilesBackupOptions } from './backup/backup-files';
+export { backupStream } from './backup/backup-stream';
+export type { BackupOptions, BackupProgress, BackupResult } from './backup/backup-session';
+export { restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore/restore-snapshot';
+export { listSnapshot, dumpFile, diffSnapshots, findNode, type SnapshotEntry, type SnapshotDifference } from './restore/snapshot-tree';
+export { checkRepository, type CheckOptions, type CheckResult } from './check/check-repository';
+export { forgetSnapshots, type ForgetOptions, type ForgetResult } from './prune/forget-snapshots';
+export { pruneRepository, type PruneOptions, type PruneResult } from './prune/prune-repository';
+export * from './forget/retention-planner';
+export { repositoryStats, type RepositoryStats } from './stats';
+export { acquireLock, removeLocks, type RepositoryLock } from './locks';

@@ -1,0 +1,2 @@
+export * from './files/walk-files';
+export * from './stdin/stdin-source';

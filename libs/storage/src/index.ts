@@ -1,0 +1,4 @@
+export * from './storage';
+export * from './local/local-storage';
+export * from './open-storage';
+export * from './fault-injecting-storage';

@@ -1,0 +1,65 @@
+import * as path from 'node:path';
+import { LocalStorage } from './local/local-storage';
+import { describeLocation, openStorage } from './open-storage';
+import { StorageError } from './storage';
+
+describe('openStorage', () => {
+  it('opens a relative path against the working directory', () => {
+    const storage = openStorage('backups/repo');
+    expect(storage).toBeInstanceOf(LocalStorage);
+    expect(storage.location).toBe(path.resolve('backups/repo'));
+  });
+
+  it('opens an absolute path as given', () => {
+    expect(openStorage('/srv/backups/').location).toBe('/srv/backups');
+  });
+
+  it('opens a file:/// URL, decoding %-escapes', () => {
+    expect(openStorage('file:///srv/my%20backups').location).toBe('/srv/my backups');
+    expect(openStorage('FILE:///srv/b').location).toBe('/srv/b');
+  });
+
+  it.each([
+    ['a remote host', 'file://nas/srv/backups'],
+    ['a relative file: URL', 'file:srv/backups'],
+    ['an encoded slash', 'file:///srv/a%2Fb'],
+    ['an empty location', ''],
+  ])('refuses %s, saying what is supported', (_, location) => {
+    expect(() => openStorage(location)).toThrow(StorageError);
+    expect(() => openStorage(location)).toThrow(/supported: a local path or file:\/\/\/path/);
+  });
+
+  it.each(['s3:s3.amazonaws.com/bucket', 'azure:container:/repo', 'sftp:user@host:/srv/repo', 'gs:bucket'])(
+    'refuses %s as not supported yet, permanently',
+    (location) => {
+      let err: unknown;
+      try {
+        openStorage(location);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(StorageError);
+      expect((err as StorageError).permanent).toBe(true);
+      expect((err as Error).message).toContain(
+        `storage "${location}" is not supported yet (supported: a local path or file:///path)`,
+      );
+    },
+  );
+
+  it('suggests ./ for a directory name that only looks like a scheme', () => {
+    expect(() => openStorage('backup:2024')).toThrow(/write \.\/backup:2024/);
+  });
+
+  it('never puts a password into its message', () => {
+    expect(() => openStorage('s3:https://AKIA:s3cr3t@minio:9000/bucket')).toThrow(/AKIA:\*\*\*@minio/);
+    expect(() => openStorage('s3:https://AKIA:s3cr3t@minio:9000/bucket')).not.toThrow(/s3cr3t/);
+  });
+});
+
+describe('describeLocation', () => {
+  it('masks the password of a URL and leaves anything else alone', () => {
+    expect(describeLocation('sftp://backup:hunter2@host/srv')).toBe('sftp://backup:***@host/srv');
+    expect(describeLocation('/srv/backups')).toBe('/srv/backups');
+    expect(describeLocation('sftp:user@host:/srv')).toBe('sftp:user@host:/srv');
+  });
+});
