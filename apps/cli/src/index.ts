@@ -1,1 +1,2 @@
-export {};
+/** The coffer command tree, for embedding and tests; the binary runs main.ts. */
+export { buildProgram, runProgram } from './program';

@@ -55,20 +55,15 @@ export async function acquireLock(repo: Repository, operation: string, exclusive
   };
 }
 
-/** Removes every lock, stale or not (`coffer repo unlock --all`); returns how many. */
-export async function removeLocks(repo: Repository, onlyStale: boolean): Promise<number> {
-  let removed = 0;
-  for await (const obj of repo.storage.list('locks')) {
-    if (onlyStale) continue;
-    await repo.storage.delete(obj.name);
-    removed++;
+/** Removes stale locks, or with `all` every lock (`coffer repo unlock [--all]`); returns how many. */
+export async function removeLocks(repo: Repository, all: boolean): Promise<number> {
+  const before = await countLocks(repo);
+  if (all) {
+    for await (const obj of repo.storage.list('locks')) await repo.storage.delete(obj.name);
+  } else {
+    await readLocks(repo); // deletes the stale ones it meets
   }
-  if (onlyStale) {
-    const before = await countLocks(repo);
-    await readLocks(repo);
-    removed = before - (await countLocks(repo));
-  }
-  return removed;
+  return before - (await countLocks(repo));
 }
 
 async function countLocks(repo: Repository): Promise<number> {

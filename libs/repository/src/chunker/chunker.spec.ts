@@ -196,13 +196,18 @@ describe('StreamChunker', () => {
     );
   });
 
-  it('hands out copies that later pushes do not change, and can be reused after finish()', () => {
+  it('hands out owned copies, and can be reused after finish()', () => {
     const data = randomBytes(4, 8 * KiB);
     const input = Buffer.from(data);
     const chunker = new StreamChunker(SMALL, GEAR_A);
     const first = [...chunker.push(input.subarray(0, 3000)), ...chunker.push(input.subarray(3000)), ...chunker.finish()];
     input.fill(0);
     expect(Buffer.concat(first).equals(data)).toBe(true);
+    for (const chunk of first) {
+      // Each chunk owns its memory (transferable; not a view of the pool or of the input).
+      expect(chunk.byteOffset).toBe(0);
+      expect(chunk.buffer.byteLength).toBe(chunk.length);
+    }
     const second = [...chunker.push(data), ...chunker.finish()];
     expect(second.map((c) => c.length)).toEqual(first.map((c) => c.length));
     expect(chunker.finish()).toEqual([]);

@@ -6,10 +6,14 @@ import { createHash } from 'node:crypto';
 // level 2 — a mask with log2(avg)+2 bits before avgSize (cuts are rarer) and one with
 // log2(avg)-2 bits after it (cuts are likelier), which narrows the chunk size spread.
 //
-// The hash is 32 bits: h = (h << 1) + gear[byte]. A byte's contribution is shifted out
-// after 32 steps, so bit k of h depends only on the last k+1 bytes. The masks therefore
-// take the *top* bits of h, which depend on a 11..32-byte window, never the low bits,
-// which would depend on only a few bytes.
+// The hash is 32 bits: h = (h << 1) + gear[byte] mod 2^32 (kept as an int32 via `| 0`,
+// the same bits as `>>> 0`, so V8 stays in integer registers). A byte's contribution is
+// shifted out after 32 steps, so bit k of h depends only on the last k+1 bytes. The masks
+// therefore take the *top* bits of h (a 11..32-byte window), never the low bits, which
+// would depend on only a few bytes; the small mask's bits are a subset of the large
+// one's. Each tested position hashes the full 32-byte window ending at it (the hash is
+// warmed over the 31 bytes before minSize), so whether a position is a cut candidate
+// depends only on those 32 bytes and on which size region it falls in.
 //
 // Cut points must be reproducible by every writer of a repository forever: changing the
 // table derivation, the masks or the position arithmetic below silently breaks
@@ -100,15 +104,12 @@ function topBitsMask(bits: number): number {
   return (0xffffffff << (32 - bits)) | 0;
 }
 
-/**
- * The gear table viewed as int32, so the hot loop stays in int32 arithmetic (values
- * ≥ 2^31 read from a Uint32Array would otherwise be doubles). The view shares memory.
- */
-function asInt32(gear: Uint32Array): Int32Array {
-  if (gear.length !== 256) {
-    throw new Error(`gear table must have 256 entries, got ${gear.length}`);
+/** Checks the table shape once per call (the hot loop trusts it). */
+function checkGear(gear: Uint32Array): Uint32Array {
+  if (!(gear instanceof Uint32Array) || gear.length !== 256) {
+    throw new Error(`gear table must be a Uint32Array of 256 entries, got ${gear?.length} entries`);
   }
-  return new Int32Array(gear.buffer, gear.byteOffset, 256);
+  return gear;
 }
 
 /**
@@ -116,6 +117,7 @@ function asInt32(gear: Uint32Array): Int32Array {
  * against the masks for this same chunk start and matched nothing. Because the hash
  * only remembers the last 32 bytes, re-hashing the 31 bytes before `from` restores the
  * exact state, so the result is identical to scanning from the chunk start.
+ * No allocation and no property lookups inside the loops: this is the hot path.
  */
 function scan(
   buf: Uint8Array,
@@ -124,7 +126,7 @@ function scan(
   end: number,
   eof: boolean,
   params: ChunkerParams,
-  gear: Int32Array,
+  gear: Uint32Array,
 ): number {
   const len = end - start;
   const { minSize, avgSize, maxSize } = params;
@@ -183,7 +185,14 @@ export function findCut(
   if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= buf.length)) {
     throw new RangeError(`findCut: need 0 <= start <= end <= buf.length (got ${start}, ${end}, ${buf.length})`);
   }
-  return scan(buf, start, start, end, eof, params, asInt32(gear));
+  return scan(buf, start, start, end, eof, params, checkGear(gear));
+}
+
+/** Copies buf[from..to) into a Buffer that owns its whole ArrayBuffer. */
+function ownedCopy(buf: Uint8Array, from: number, to: number): Buffer {
+  const chunk = Buffer.allocUnsafeSlow(to - from);
+  chunk.set(buf.subarray(from, to));
+  return chunk;
 }
 
 /**
@@ -191,13 +200,15 @@ export function findCut(
  * far; finish() returns the tail and resets the instance for the next stream. Output is
  * identical however the input is split, and equals cutting the whole stream with findCut.
  *
- * Every returned Buffer is a fresh copy that the caller owns: the chunker never writes to
- * it again and never keeps a reference to a pushed buffer after push() returns, so callers
- * may reuse their read buffers. Memory held between calls is one partial chunk
- * (< maxSize); bytes of it already scanned are not hashed again (save a 31-byte re-warm).
+ * Every returned Buffer is a fresh copy with an ArrayBuffer of its own (never Node's
+ * shared pool, so it can be transferred to a worker). The chunker never writes to it
+ * again and keeps no reference to a pushed buffer after push() returns, so callers may
+ * reuse their read buffers. Between calls it holds one partial chunk (< maxSize) in a
+ * buffer that grows up to maxSize and is kept for reuse after finish(); bytes of that
+ * chunk already scanned are not hashed again (only a 31-byte re-warm).
  */
 export class StreamChunker {
-  private readonly gear: Int32Array;
+  private readonly gear: Uint32Array;
   private readonly params: ChunkerParams;
   /** Holds the bytes of the chunk in progress; grows on demand up to maxSize. */
   private pending: Buffer = Buffer.alloc(0);
@@ -210,7 +221,7 @@ export class StreamChunker {
     validateChunkerParams(params);
     this.params = { minSize: params.minSize, avgSize: params.avgSize, maxSize: params.maxSize };
     // Own a copy so a caller mutating its table cannot change cut points mid-stream.
-    this.gear = asInt32(Uint32Array.from(gear));
+    this.gear = checkGear(gear).slice();
   }
 
   /** Adds the next bytes of the stream; returns the chunks completed by them (maybe none). */
@@ -232,7 +243,7 @@ export class StreamChunker {
         this.scanned = total;
         return out;
       }
-      out.push(Buffer.from(this.pending.subarray(0, cut)));
+      out.push(ownedCopy(this.pending, 0, cut));
       // The cut lies past the old pending bytes (they were scanned without a match), so
       // the rest of the stream continues inside `data` and is chunked from there directly.
       pos = cut - this.pendingLen;
@@ -245,7 +256,7 @@ export class StreamChunker {
       if (cut < 0) {
         break;
       }
-      out.push(Buffer.from(data.subarray(pos, pos + cut)));
+      out.push(ownedCopy(data, pos, pos + cut));
       pos += cut;
     }
 
@@ -265,7 +276,7 @@ export class StreamChunker {
     let pos = 0;
     while (pos < this.pendingLen) {
       const cut = scan(this.pending, pos, pos === 0 ? this.scanned : pos, this.pendingLen, true, this.params, this.gear);
-      out.push(Buffer.from(this.pending.subarray(pos, pos + cut)));
+      out.push(ownedCopy(this.pending, pos, pos + cut));
       pos += cut;
     }
     this.pendingLen = 0;

@@ -1,0 +1,152 @@
+import { lstatSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { backupFiles, backupStream, BackupProgress, BackupResult, Repository } from '@coffer/repository';
+import { assertStdinIsNotTerminal, walkFiles, WalkOptions } from '@coffer/sources';
+import { action } from '../shared/action';
+import { CliError } from '../shared/cli-error';
+import { ExitCode } from '../shared/exit-codes';
+import { formatBytes, formatDuration, plural, shortId } from '../shared/format';
+import { collect } from '../shared/option-parsers';
+import { RepositoryOptions, withJsonOption, withRepository, withRepositoryOptions } from '../shared/repository-access';
+import { Terminal } from '../shared/terminal';
+import { snapshotJson } from '../shared/snapshot-json';
+
+interface BackupCommandOptions extends RepositoryOptions {
+  stdin?: boolean;
+  stdinFilename: string;
+  exclude?: string[];
+  include?: string[];
+  oneFileSystem?: boolean;
+  tag?: string[];
+  host?: string;
+  parent?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** `coffer repo backup`: files and directories, or a stream from stdin, into a new snapshot. */
+export function registerBackupCommand(repo: Command): void {
+  const command = repo
+    .command('backup')
+    .description('back up files and directories, or standard input, into a new snapshot')
+    .argument('[path...]', 'files and directories to back up')
+    .option('--stdin', 'back up what arrives on standard input, as one file (e.g. pg_dump … | coffer repo backup --stdin)')
+    .option('--stdin-filename <name>', 'name of the file --stdin creates in the snapshot', 'stdin')
+    .option('-e, --exclude <pattern>', 'skip entries matching this glob (repeatable; a pattern with "/" matches paths, else names)', collect)
+    .option('-i, --include <pattern>', 'back up only files matching this glob (repeatable)', collect)
+    .option('-x, --one-file-system', 'do not cross into other file systems')
+    .option('--tag <tag>', 'tag the snapshot (repeatable)', collect)
+    .option('--host <name>', 'host name to record (default: this host)')
+    .option('--parent <snapshot>', 'snapshot to compare against for unchanged files (default: the latest of the same host and paths)')
+    .option('--force', 'read every file again, comparing against no parent snapshot')
+    .addHelpText('after', '\nExits with 3 when the snapshot was saved but some files could not be read (each one is named on stderr).');
+  withJsonOption(withRepositoryOptions(command)).action(
+    action(async (paths: string[], options: BackupCommandOptions) => {
+      const out = new Terminal(!!options.json);
+      const result = options.stdin ? await backupStdin(paths, options, out) : await backupPaths(paths, options, out);
+      out.clearProgress();
+      printSummary(result, out);
+      return result.snapshot.warnings.length > 0 ? ExitCode.Warnings : ExitCode.Success;
+    }),
+  );
+}
+
+async function backupPaths(given: string[], options: BackupCommandOptions, out: Terminal): Promise<BackupResult> {
+  if (given.length === 0) throw new CliError('nothing to back up: give one or more paths, or --stdin');
+  if (options.parent !== undefined && options.force) throw new CliError('--parent and --force contradict each other: give one of them');
+  for (const p of given) assertExists(resolve(p), p);
+  const paths = [...new Set(given.map((p) => resolve(p)))];
+  const filters: WalkOptions = { include: options.include ?? [], exclude: options.exclude ?? [], oneFileSystem: !!options.oneFileSystem };
+  // walkFiles validates patterns and roots before yielding anything; its messages name the problem.
+  const walk = fromSource(() => walkFiles(paths, filters));
+  const estimate = out.showsProgress ? estimateTotal(paths, filters) : undefined;
+
+  return withRepository(options, (repo: Repository) =>
+    backupFiles(repo, walk, {
+      paths,
+      host: options.host,
+      tags: options.tag,
+      parent: options.force ? false : options.parent,
+      onProgress: (p: BackupProgress) =>
+        out.progress({
+          count: { done: p.files, total: estimate?.done ? estimate.files : undefined, noun: 'files' },
+          bytesDone: p.bytesDone,
+          totalBytes: estimate?.done ? estimate.bytes : undefined,
+        }),
+      onWarning: (message: string) => out.warn(message),
+      onNote: (message: string) => out.note(message),
+    }),
+  );
+}
+
+async function backupStdin(paths: string[], options: BackupCommandOptions, out: Terminal): Promise<BackupResult> {
+  if (paths.length > 0) throw new CliError('give either paths or --stdin, not both');
+  const filesOnly = [options.include && '--include', options.exclude && '--exclude', options.oneFileSystem && '--one-file-system', options.parent !== undefined && '--parent'].filter(Boolean);
+  if (filesOnly.length > 0) throw new CliError(`${filesOnly.join(', ')} apply to files and directories, not to --stdin`);
+  fromSource(() => assertStdinIsNotTerminal());
+  return withRepository(options, (repo: Repository) =>
+    backupStream(repo, process.stdin, options.stdinFilename, {
+      host: options.host,
+      tags: options.tag,
+      onProgress: (p: BackupProgress) => out.progress({ activity: 'reading stdin:', bytesDone: p.bytesDone }),
+    }),
+  );
+}
+
+function assertExists(abs: string, given: string): void {
+  let exists: boolean;
+  try {
+    exists = lstatSync(abs, { throwIfNoEntry: false }) !== undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw new CliError(`cannot back up ${given}: ${(err as Error).message}`);
+    exists = false;
+  }
+  if (!exists) throw new CliError(`cannot back up ${given}: no such file or directory`);
+}
+
+/** The sources throw plain Errors for what the user gave (bad pattern, stdin is a terminal): those are usage errors. */
+function fromSource<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+/**
+ * Counts what the backup will go through with a second, metadata-only walk alongside it, so
+ * the progress line can show a percentage and an ETA once the count is in.
+ */
+function estimateTotal(paths: string[], filters: WalkOptions): { files: number; bytes: number; done: boolean } {
+  const estimate = { files: 0, bytes: 0, done: false };
+  void (async () => {
+    for await (const event of walkFiles(paths, filters)) {
+      if (event.kind === 'entry' && event.entry.type === 'file') {
+        estimate.files++;
+        estimate.bytes += event.entry.size;
+      }
+    }
+    estimate.done = true;
+  })().catch(() => undefined); // only an estimate: the backup itself reports every problem
+  return estimate;
+}
+
+function printSummary({ snapshotId, snapshot }: BackupResult, out: Terminal): void {
+  const s = snapshot.stats;
+  if (out.json) {
+    out.printJson(snapshotJson({ id: snapshotId, snapshot }));
+    return;
+  }
+  const unchanged = s.totalBytes - s.bytesRead;
+  out.print(
+    [
+      `Files:      ${plural(s.files, 'file')}, ${plural(s.dirs, 'directory', 'directories')}`,
+      `Processed:  ${formatBytes(s.totalBytes)}${unchanged > 0 ? ` (${formatBytes(s.bytesRead)} read, ${formatBytes(unchanged)} unchanged since the parent snapshot)` : ''}`,
+      `New data:   ${formatBytes(s.bytesNew)}, stored as ${formatBytes(s.bytesStored)}`,
+      `Duration:   ${formatDuration(s.durationMs)}`,
+    ].join('\n'),
+  );
+  if (snapshot.warnings.length > 0) out.print(`Warnings:   ${plural(snapshot.warnings.length, 'warning')}: what could not be read is not in the snapshot (named above)`);
+  out.print(`snapshot ${shortId(snapshotId)} saved`);
+}
