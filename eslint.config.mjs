@@ -27,4 +27,18 @@ export default [
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // Integration tests compose a source with the repository as the CLI does; production
+    // code of the repository still may not import sources.
+    files: ['libs/repository/src/**/*.int-spec.ts', 'libs/repository/src/test-support/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          depConstraints: [{ sourceTag: 'layer:repository', onlyDependOnLibsWithTags: ['layer:storage', 'layer:contracts', 'layer:sources'] }],
+        },
+      ],
+    },
+  },
 ];

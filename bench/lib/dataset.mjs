@@ -11,6 +11,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ByteWriter } from './bytes.mjs';
 import { makeIdentPools, writeCode, writeLog, writeSqlDump, writeSqlRows } from './content.mjs';
 import { deriveSeed, Rng } from './prng.mjs';
@@ -70,14 +71,15 @@ export function planDataset(seed, scale) {
   const files = [];
   let smallBytes = 0;
   for (let f = 0; f < nFiles; f++) {
-    let rel = `${rng.pick(dirs)}/${kebab(rng.pick(pools.idStrings))}`;
+    const dir = rng.below(dirs.length);
+    let rel = `${dirs[dir]}/${kebab(rng.pick(pools.idStrings))}`;
     const ext = rng.pick(exts);
     if (taken.has(rel + ext)) rel += `-${f}`;
     rel += ext;
     taken.add(rel);
     // Skewed towards small files (mean ~8 KiB), like real code.
     const size = Math.round(BASE.minFile + (BASE.maxFile - BASE.minFile) * Math.pow(rng.float(), 1.5));
-    files.push({ rel, size });
+    files.push({ rel, size, dir });
     smallBytes += size;
   }
 
@@ -148,23 +150,49 @@ function writeRandomFile(root, plan) {
   }
 }
 
-/** Generates the whole dataset into `root` (which must not exist). */
-export function generateDataset(root, plan, log) {
+/**
+ * Generates the whole dataset into `root` (which must not exist).
+ *
+ * The big files are CPU-bound text generation while the small files are
+ * bound by file-creation syscalls, so the big files go to a worker thread and
+ * the two halves overlap on a 2-core machine (roughly halves wall time).
+ */
+export async function generateDataset(root, plan, log) {
   fs.mkdirSync(root, { recursive: true });
+  const big = runBigFilesWorker(root, plan.seed, plan.scale, log);
   // Parents are always created before children (tree built in order).
   for (const d of plan.dirs) fs.mkdirSync(path.join(root, d));
-  let t = performance.now();
-  for (let i = 0; i < plan.files.length; i++) writeSmallFile(root, plan, i);
+  const t = performance.now();
+  // Creating files directory by directory is ~30% faster on ext4 than in
+  // plan order (which scatters them); content does not depend on the order.
+  const order = plan.files.map((_, i) => i).sort((a, b) => plan.files[a].dir - plan.files[b].dir || a - b);
+  for (const i of order) writeSmallFile(root, plan, i);
   log(`small files: ${plan.files.length} files in ${plan.dirs.length} dirs (${sec(t)})`);
-  t = performance.now();
-  writeLogFile(root, plan);
-  log(`log file (${sec(t)})`);
-  t = performance.now();
-  writeRandomFile(root, plan);
-  log(`random file (${sec(t)})`);
-  t = performance.now();
-  writeSqlFile(root, plan);
-  log(`SQL dump (${sec(t)})`);
+  await big;
+}
+
+function runBigFilesWorker(root, seed, scale, log) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: { root, seed, scale } });
+    worker.on('message', (m) => log(m));
+    worker.on('error', reject);
+    worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`generator worker exited with ${code}`))));
+  });
+}
+
+/** Worker-thread side of generateDataset: writes the three big files. */
+function bigFilesWorkerMain({ root, seed, scale }) {
+  // Re-planning is cheap (~50 ms) and avoids shipping the plan across threads.
+  const plan = planDataset(seed, scale);
+  for (const [name, fn] of [
+    ['log file', writeLogFile],
+    ['random file', writeRandomFile],
+    ['SQL dump', writeSqlFile],
+  ]) {
+    const t = performance.now();
+    fn(root, plan);
+    parentPort.postMessage(`${name} (${sec(t)})`);
+  }
 }
 
 const sec = (t0) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
@@ -337,7 +365,7 @@ function writeManifest(file, m) {
  * reuses it when the manifest matches (repairing a left-over mutation),
  * otherwise regenerates from scratch.
  */
-export function ensureDataset({ dataDir, seed, scale, force, log }) {
+export async function ensureDataset({ dataDir, seed, scale, force, log }) {
   const root = path.join(dataDir, 'dataset');
   const manifestFile = path.join(dataDir, 'dataset.json');
   const plan = planDataset(seed, scale);
@@ -357,7 +385,7 @@ export function ensureDataset({ dataDir, seed, scale, force, log }) {
       return { root, plan, totals, reused: true, seconds: (performance.now() - t0) / 1000, manifest: m };
     }
     log(`dataset on disk does not match its manifest (${totals.files} files/${totals.bytes} B): regenerating`);
-  } else if (m) {
+  } else if (m && !force) {
     log('dataset manifest is for another seed/scale/generator version: regenerating');
   }
 
@@ -365,7 +393,7 @@ export function ensureDataset({ dataDir, seed, scale, force, log }) {
   fs.mkdirSync(dataDir, { recursive: true });
   writeManifest(manifestFile, { genVersion: GEN_VERSION, seed, scale, state: 'generating' });
   const t0 = performance.now();
-  generateDataset(root, plan, log);
+  await generateDataset(root, plan, log);
   const seconds = (performance.now() - t0) / 1000;
   const totals = walkTotals(root);
   const manifest = {
@@ -397,3 +425,5 @@ export function repairWithManifest({ dataDir, plan }) {
   const m = readManifest(manifestFile);
   writeManifest(manifestFile, { ...m, state: 'pristine' });
 }
+
+if (!isMainThread && workerData?.root) bigFilesWorkerMain(workerData);

@@ -100,19 +100,24 @@ export class Repository {
       throw err;
     }
     if (!looksLikeConfig(configBytes)) throw new NotARepositoryError(`${storage.location} is not a Coffer repository (its config is not one)`);
+    const damaged: string[] = [];
     for await (const key of storage.list('keys')) {
       const id = key.name.slice('keys/'.length);
       let master: MasterKeys | undefined;
       try {
         master = unlockKeyFile(parseKeyFile(await storage.get(key.name), key.name), password, key.name);
       } catch (err) {
-        if (err instanceof IntegrityError) continue; // a damaged key must not lock out the others
-        throw err;
+        if (!(err instanceof IntegrityError)) throw err;
+        damaged.push(err.message); // a damaged key must not lock out the others, but is named if none opens
+        continue;
       }
       if (!master) continue;
       const config = decodeConfig(configBytes, master.metaKey);
       if (config.id !== master.repositoryId) continue;
       return new Repository(storage, config, master, id);
+    }
+    if (damaged.length > 0) {
+      throw new WrongPasswordError(`no key of the repository at ${storage.location} opens with this password, and ${damaged.length} could not be tried: ${damaged.join('; ')}`);
     }
     throw new WrongPasswordError(`wrong password: no key of the repository at ${storage.location} opens with it`);
   }
@@ -138,6 +143,11 @@ export class Repository {
     return index;
   }
 
+  /** Uses an index built and verified elsewhere (check builds one from the index objects that verify). */
+  useIndex(index: MasterIndex): void {
+    this.index = index;
+  }
+
   /** Reads and verifies one index object. */
   async readIndexFile(name: string): Promise<IndexFile> {
     const stored = await this.storage.get(`index/${name}`);
@@ -150,6 +160,8 @@ export class Repository {
     const bytes = encodeIndex(file, this.master.metaKey);
     const name = createHash('sha256').update(bytes).digest('hex');
     await this.storage.put(`index/${name}`, bytes);
+    // Keep a loaded index current, so what this process stored can be read back right away.
+    for (const pack of file.packs) this.index?.addPack(pack);
     return name;
   }
 
@@ -167,8 +179,13 @@ export class Repository {
 
   /** Reads, decrypts and verifies one blob. */
   async readBlob(id: string): Promise<Buffer> {
-    const index = await this.loadIndex();
-    const loc = index.get(id);
+    let index = await this.loadIndex();
+    let loc = index.get(id);
+    if (!loc) {
+      // Perhaps stored by another process since the index was loaded: look again before failing.
+      index = await this.loadIndex(true);
+      loc = index.get(id);
+    }
     if (!loc) throw new IntegrityError(`blob ${id} is referenced but not in the index (missing data)`);
     const pack = index.packs.get(loc.packId)!;
     const sealed = await this.storage.getRange(`data/${loc.packId}`, loc.offset, loc.length);
@@ -202,10 +219,22 @@ export class Repository {
     return ids;
   }
 
-  /** Every snapshot, oldest first. */
-  async listSnapshots(): Promise<SnapshotRef[]> {
+  /**
+   * Every snapshot, oldest first. A damaged snapshot fails the listing, unless `onUnreadable` is
+   * given: then it is reported there and left out.
+   */
+  async listSnapshots(onUnreadable?: (id: string, err: IntegrityError) => void): Promise<SnapshotRef[]> {
     if (!this.canRead) throw new WriteOnlyKeyError();
-    const refs = await Promise.all((await this.listSnapshotIds()).map(async (id) => ({ id, snapshot: await this.readSnapshot(id) })));
+    const read = async (id: string): Promise<SnapshotRef[]> => {
+      try {
+        return [{ id, snapshot: await this.readSnapshot(id) }];
+      } catch (err) {
+        if (!onUnreadable || !(err instanceof IntegrityError)) throw err;
+        onUnreadable(id, err);
+        return [];
+      }
+    };
+    const refs = (await Promise.all((await this.listSnapshotIds()).map(read))).flat();
     return refs.sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
   }
 

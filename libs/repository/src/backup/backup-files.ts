@@ -30,9 +30,9 @@ interface DirFrame {
  * the parent snapshot, with all their blobs present) are not read again.
  */
 export async function backupFiles(repo: Repository, walk: AsyncIterable<WalkEvent>, options: FilesBackupOptions): Promise<BackupResult> {
-  const parent = await findParent(repo, options);
   const session = await BackupSession.start(repo, options);
   try {
+    const parent = await findParent(repo, options, (message) => session.warn(message));
     const batcher = new FileBatcher(session);
     const roots = new Map<string, Promise<TreeNode | undefined>>();
     const previousTrees = new TreeCache(repo);
@@ -101,7 +101,7 @@ export async function backupFiles(repo: Repository, walk: AsyncIterable<WalkEven
   }
 }
 
-async function findParent(repo: Repository, options: FilesBackupOptions): Promise<{ id: string; tree: string } | undefined> {
+async function findParent(repo: Repository, options: FilesBackupOptions, warn: (message: string) => void): Promise<{ id: string; tree: string } | undefined> {
   if (options.parent === false || !repo.canRead) return undefined;
   if (options.parent) {
     const ref = await repo.findSnapshot(options.parent);
@@ -109,7 +109,8 @@ async function findParent(repo: Repository, options: FilesBackupOptions): Promis
   }
   const host = options.host;
   const paths = JSON.stringify([...options.paths].sort());
-  const all = await repo.listSnapshots();
+  // A damaged snapshot cannot be a parent, and must not stop every backup from now on.
+  const all = await repo.listSnapshots((id, err) => warn(`${err.message}: not used as a parent (run check)`));
   for (let i = all.length - 1; i >= 0; i--) {
     const s = all[i].snapshot;
     if (s.sourceKind === 'files' && (host === undefined || s.host === host) && JSON.stringify([...s.paths].sort()) === paths) {

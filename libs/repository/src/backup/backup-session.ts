@@ -104,7 +104,8 @@ export class BackupSession {
   static async start(repo: Repository, options: BackupOptions): Promise<BackupSession> {
     const lock = await acquireLock(repo, 'backup', false);
     try {
-      return new BackupSession(repo, lock, options, await repo.loadIndex());
+      // Fresh, not cached: other processes may have stored data (and parent snapshots) since.
+      return new BackupSession(repo, lock, options, await repo.loadIndex(true));
     } catch (err) {
       await lock.release();
       throw err;
@@ -189,6 +190,8 @@ export class BackupSession {
   /** Stops the workers and releases the lock, whatever happened. */
   async close(): Promise<void> {
     await this.pool.close();
+    // After a failure, uploads already started may still be running: not past the lock.
+    await this.packs.settle();
     await this.lock.release();
   }
 }

@@ -4,7 +4,7 @@ import type { Repository } from '../repository';
 
 /** Index objects are written after this many new packs, so a killed backup's data is reused. */
 const PACKS_PER_INDEX = 16;
-const MAX_UPLOADS = 2;
+const MAX_UPLOADS = 1;
 
 /**
  * Gathers sealed blobs into packs and uploads them, at most MAX_UPLOADS at once. A pack
@@ -26,11 +26,17 @@ export class PackWriter {
     private readonly packKey: Buffer,
     private readonly ephemeralPublic: Buffer,
   ) {
-    this.builder = new PackBuilder(packKey, ephemeralPublic);
+    this.builder = this.newBuilder();
+  }
+
+  private newBuilder(): PackBuilder {
+    // Room for a full pack plus the largest blob that can cross the limit, so packs never
+    // regrow; allocUnsafe pages not written to take no memory.
+    return new PackBuilder(this.packKey, this.ephemeralPublic, this.repo.config.packSize + this.repo.config.chunker.maxSize + (1 << 16));
   }
 
   /** Adds one sealed blob; closes the pack when it is full. */
-  add(type: BlobType, id: Buffer, sealed: Buffer, rawLength: number): void {
+  add(type: BlobType, id: Buffer, sealed: Uint8Array, rawLength: number): void {
     this.builder.add(type, id, sealed, rawLength);
     if (this.builder.length >= this.repo.config.packSize) this.closePack();
   }
@@ -51,13 +57,19 @@ export class PackWriter {
     this.throwIfFailed();
   }
 
+  /** Resolves once nothing is in flight, failed or not, so no write outlives the caller's lock. */
+  async settle(): Promise<void> {
+    while (this.uploads.size > 0) await Promise.race(this.uploads);
+    await this.indexWrite;
+  }
+
   private throwIfFailed(): void {
     if (this.failure) throw this.failure;
   }
 
   private closePack(): void {
     const builder = this.builder;
-    this.builder = new PackBuilder(this.packKey, this.ephemeralPublic);
+    this.builder = this.newBuilder();
     const { id, bytes } = builder.finish();
     const upload = this.repo.storage
       .put(`data/${id}`, bytes)

@@ -64,8 +64,9 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
   const orphans = [...stored.keys()].filter((id) => !index.packs.has(id));
   if (orphans.length > 0) notes.push(`${orphans.length} pack(s) are in no index (left by an interrupted backup; prune removes them)`);
 
-  // Trees are read through the repository, which needs the index we just verified.
-  await repo.loadIndex(true);
+  // Trees are read through the repository, which needs the index we just verified (reloading
+  // would throw on the damaged index objects reported above instead of checking the rest).
+  repo.useIndex(index);
   const seenTrees = new Set<string>();
   let snapshots = 0;
   for (const id of await repo.listSnapshotIds()) {

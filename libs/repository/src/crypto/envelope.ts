@@ -50,6 +50,21 @@ export function seal(key: Uint8Array, parts: readonly Uint8Array[], aad?: Uint8A
   return Buffer.concat(out);
 }
 
+/**
+ * seal() written straight into `dest` at `offset` (which must have room for the plaintext
+ * plus NONCE_BYTES + TAG_BYTES); returns the bytes written. Saves a copy on the hot path.
+ */
+export function sealInto(dest: Buffer, offset: number, key: Uint8Array, parts: readonly Uint8Array[], aad?: Uint8Array): number {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  if (aad) cipher.setAAD(aad);
+  let at = offset + nonce.copy(dest, offset);
+  for (const part of parts) at += cipher.update(part).copy(dest, at);
+  at += cipher.final().copy(dest, at);
+  at += cipher.getAuthTag().copy(dest, at);
+  return at - offset;
+}
+
 /** Inverse of seal(); throws IntegrityError when the tag does not verify. */
 export function open(key: Uint8Array, box: Uint8Array, aad?: Uint8Array, what = 'object'): Buffer {
   if (box.length < NONCE_BYTES + TAG_BYTES) {

@@ -81,6 +81,10 @@ export function parseKeyFile(stored: Buffer, name: string): KeyFileJson {
     throw new IntegrityError(`key file ${name} has an unknown layout (corrupted, or made by a newer Coffer)`);
   }
   if (kdf.N > 1 << 22 || kdf.r > 64 || kdf.p > 16) throw new IntegrityError(`key file ${name} asks for unreasonable KDF parameters`);
+  // Buffer.from(…, 'base64') skips stray characters: damage would pass for a wrong password.
+  for (const [field, value] of [['salt', kdf.salt], ['data', json.data]] as const) {
+    if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new IntegrityError(`key file ${name} is corrupted (its ${field} is not base64)`);
+  }
   return json;
 }
 

@@ -29,18 +29,24 @@ export interface PackEntry {
   rawLength: number;
 }
 
-/** Collects sealed blobs into one pack object. Not thread-safe; one per writer. */
+/**
+ * Collects sealed blobs into one pack object. Blobs are copied into one buffer as they come,
+ * so the (larger) buffers they arrived in are released at once and finishing needs no second
+ * copy. Not thread-safe; one per writer.
+ */
 export class PackBuilder {
-  private readonly parts: Buffer[] = [];
+  private buffer: Buffer;
   readonly entries: PackEntry[] = [];
-  private size: number;
+  private size = PACK_HEADER_BYTES;
 
   constructor(
     private readonly packKey: Buffer,
     readonly ephemeralPublic: Buffer,
+    capacity = 1024 * 1024,
   ) {
-    this.parts.push(PACK_MAGIC, ephemeralPublic);
-    this.size = PACK_HEADER_BYTES;
+    this.buffer = Buffer.allocUnsafe(Math.max(capacity, PACK_HEADER_BYTES));
+    PACK_MAGIC.copy(this.buffer, 0);
+    ephemeralPublic.copy(this.buffer, PACK_MAGIC.length);
   }
 
   /** Bytes so far. */
@@ -48,10 +54,11 @@ export class PackBuilder {
     return this.size;
   }
 
-  /** Appends a sealed blob (as made by sealBlob with this pack's key). */
-  add(type: BlobType, id: Buffer, sealed: Buffer, rawLength: number): void {
+  /** Appends a sealed blob (as made by BlobSealer with this pack's key). */
+  add(type: BlobType, id: Buffer, sealed: Uint8Array, rawLength: number): void {
+    this.reserve(sealed.length);
     this.entries.push({ type, id, offset: this.size, length: sealed.length, rawLength });
-    this.parts.push(sealed);
+    this.buffer.set(sealed, this.size);
     this.size += sealed.length;
   }
 
@@ -60,10 +67,18 @@ export class PackBuilder {
     const table = Buffer.allocUnsafe(this.entries.length * ENTRY_BYTES);
     this.entries.forEach((e, i) => writeEntry(table, i * ENTRY_BYTES, e));
     const trailer = seal(this.packKey, [table], TRAILER_AAD);
-    const len = Buffer.allocUnsafe(4);
-    len.writeUInt32LE(trailer.length);
-    const bytes = Buffer.concat([...this.parts, trailer, len]);
+    this.reserve(trailer.length + 4);
+    trailer.copy(this.buffer, this.size);
+    this.buffer.writeUInt32LE(trailer.length, this.size + trailer.length);
+    const bytes = this.buffer.subarray(0, this.size + trailer.length + 4);
     return { id: createHash('sha256').update(bytes).digest('hex'), bytes };
+  }
+
+  private reserve(more: number): void {
+    if (this.size + more <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.size + more, this.buffer.length * 2));
+    this.buffer.copy(grown, 0, 0, this.size);
+    this.buffer = grown;
   }
 }
 

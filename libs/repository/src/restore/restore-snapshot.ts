@@ -29,7 +29,7 @@ export interface RestoreResult {
   errors: string[];
 }
 
-const BATCH_FILES = 64;
+const BATCH_FILES = 256;
 const BATCH_BYTES = 32 * 1024 * 1024;
 
 /**
@@ -43,7 +43,8 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opti
   if (!repo.canRead) throw new WriteOnlyKeyError();
   const target = resolve(options.target);
   prepareTarget(target, !!options.overwrite);
-  const index = await repo.loadIndex();
+  // Fresh, not cached: the snapshot may have been written by another process since.
+  const index = await repo.loadIndex(true);
   const started = Date.now();
   const result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0, errors: [] };
   const match = compileIncludes(options.include ?? []);
@@ -203,8 +204,13 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opti
   return result;
 }
 
+/**
+ * Seconds for utimes, which libuv truncates to whole microseconds: aim half a microsecond past,
+ * or float error puts about half of all times 1 µs early (a whole-millisecond mtime would come
+ * back in the millisecond before).
+ */
 function mtimeSeconds(node: TreeNode): number {
-  return Number(BigInt(node.mtime) / 1000n) / 1e6;
+  return (Number(BigInt(node.mtime) / 1000n) + 0.5) / 1e6;
 }
 
 function prepareTarget(target: string, overwrite: boolean): void {

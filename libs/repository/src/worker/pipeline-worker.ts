@@ -4,10 +4,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openStorage, Storage } from '@coffer/storage';
 import { findCut, gearTableFromSeed } from '../chunker/chunker';
 import { contentId, openSealingSession } from '../crypto/envelope';
-import { BlobOpener, BlobSealer } from '../format/blob-codec';
+import { BLOB_OVERHEAD, BlobOpener, BlobSealer } from '../format/blob-codec';
 import { packEphemeralPublic, readPackEntries } from '../format/pack';
 import { PACK_INFO } from '../format/pack-info';
-import type { BackupFileJob, BackupFileResult, CheckPackJob, RestoreFileJob, TaskMessage, WorkerMessage, WorkerSetup } from './protocol';
+import type { BackupFileJob, BackupFileResult, BlobRef, CheckPackJob, RestoreFileJob, TaskMessage, WorkerMessage, WorkerSetup } from './protocol';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -19,10 +19,10 @@ const packKeys = new Map<string, Buffer>();
 let storage: Storage | undefined;
 
 /** Plaintext per dedup round trip: bounds what a worker holds while it waits. */
-const ROUND_BYTES = 8 * 1024 * 1024;
+const ROUND_BYTES = 4 * 1024 * 1024;
 /** Files below this are read whole; larger ones stream through a reused buffer. */
 const SMALL_FILE = 1024 * 1024;
-const readBuffer = Buffer.allocUnsafe(Math.max(16 * 1024 * 1024, 2 * setup.chunker.maxSize));
+const readBuffer = Buffer.allocUnsafe(setup.chunker.maxSize + 1024 * 1024);
 
 const dedupAnswers = new Map<number, (ids: string[]) => void>();
 
@@ -80,22 +80,21 @@ async function backupFiles(taskId: number, files: BackupFileJob[]): Promise<Back
     const answer = new Promise<string[]>((resolve) => dedupAnswers.set(taskId, resolve));
     post({ type: 'dedup-ask', taskId, chunks: chunks.map((c) => [c.hex, c.data.length]) });
     const wanted = new Set(await answer);
-    const sealed: Buffer[] = [];
+    if (wanted.size === 0) return;
+    // Sealed size is at most plaintext + 1 (compression byte) + nonce + tag, so one buffer of
+    // that bound takes every blob; pages never written take no memory.
+    let bound = 0;
+    for (const c of chunks) if (wanted.has(c.hex)) bound += c.data.length + BLOB_OVERHEAD;
+    const buffer = new ArrayBuffer(bound);
+    const view = Buffer.from(buffer);
     const blobs: Array<[string, number, number, number]> = [];
     let offset = 0;
     for (const c of chunks) {
       if (!wanted.delete(c.hex)) continue;
-      const s = sealer!.seal(c.id, c.data);
-      blobs.push([c.hex, offset, s.length, c.data.length]);
-      sealed.push(s);
-      offset += s.length;
+      const length = sealer!.sealInto(view, offset, c.id, c.data);
+      blobs.push([c.hex, offset, length, c.data.length]);
+      offset += length;
     }
-    if (blobs.length === 0) return;
-    // A fresh ArrayBuffer of our own: Buffer.concat may hand out a slice of the shared pool.
-    const buffer = new ArrayBuffer(offset);
-    const view = Buffer.from(buffer);
-    let at = 0;
-    for (const s of sealed) at += s.copy(view, at);
     post({ type: 'sealed', taskId, blobs, buffer }, [buffer]);
   };
 
@@ -194,12 +193,24 @@ function getStorage(): Storage {
   return storage;
 }
 
+/** Files up to this size have their blobs fetched together with the rest of their batch. */
+const PREFETCH_FILE_LIMIT = 4 * 1024 * 1024;
+/** Blobs this close in a pack are fetched in one read, gap included. */
+const READ_GAP = 256 * 1024;
+const READ_SPAN = 32 * 1024 * 1024;
+
+/** Pack byte ranges already read: packId → runs sorted by offset. */
+type Prefetched = Map<string, Array<{ offset: number; data: Buffer }>>;
+
 async function restoreFiles(taskId: number, files: RestoreFileJob[]): Promise<void> {
   const errors: Array<string | null> = [];
   let bytes = 0;
+  // Small files restored together mostly sit side by side in few packs: a handful of reads
+  // serve the whole batch instead of one per file.
+  const prefetched = await prefetch(files.filter((f) => f.size <= PREFETCH_FILE_LIMIT).flatMap((f) => f.chunks));
   for (const file of files) {
     try {
-      bytes += await restoreOne(file);
+      bytes += await restoreOne(file, prefetched);
       errors.push(null);
     } catch (err) {
       errors.push((err as Error).message);
@@ -208,36 +219,82 @@ async function restoreFiles(taskId: number, files: RestoreFileJob[]): Promise<vo
   post({ type: 'restore-done', taskId, errors, bytes });
 }
 
-async function restoreOne(file: RestoreFileJob): Promise<number> {
+async function prefetch(chunks: BlobRef[]): Promise<Prefetched> {
+  const byPack = new Map<string, BlobRef[]>();
+  for (const c of chunks) {
+    const list = byPack.get(c.packId) ?? [];
+    list.push(c);
+    byPack.set(c.packId, list);
+  }
+  const result: Prefetched = new Map();
+  for (const [packId, list] of byPack) {
+    list.sort((a, b) => a.offset - b.offset);
+    const runs: Array<{ offset: number; data: Buffer }> = [];
+    let start = list[0].offset;
+    let end = start + list[0].length;
+    const flushRun = async () => runs.push({ offset: start, data: await getStorage().getRange(`data/${packId}`, start, end - start) });
+    for (const c of list.slice(1)) {
+      const cEnd = c.offset + c.length;
+      if (c.offset - end <= READ_GAP && cEnd - start <= READ_SPAN) {
+        end = Math.max(end, cEnd);
+        continue;
+      }
+      await flushRun();
+      start = c.offset;
+      end = cEnd;
+    }
+    await flushRun();
+    result.set(packId, runs);
+  }
+  return result;
+}
+
+function fromPrefetched(prefetched: Prefetched, c: BlobRef): Buffer | undefined {
+  for (const run of prefetched.get(c.packId) ?? []) {
+    if (c.offset >= run.offset && c.offset + c.length <= run.offset + run.data.length) {
+      return run.data.subarray(c.offset - run.offset, c.offset - run.offset + c.length);
+    }
+  }
+  return undefined;
+}
+
+async function restoreOne(file: RestoreFileJob, prefetched: Prefetched): Promise<number> {
   // O_EXCL refuses to follow anything already at the path, symlinks included.
   const fd = openSync(file.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   let written = 0;
+  const write = (c: BlobRef, sealed: Buffer) => {
+    const data = opener.open(packKeyFor(c.ephemeralPublic), Buffer.from(c.id, 'hex'), sealed, c.rawLength, `blob ${c.id} in pack ${c.packId}`);
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+    written += data.length;
+  };
   try {
     let i = 0;
     while (i < file.chunks.length) {
+      const ready = fromPrefetched(prefetched, file.chunks[i]);
+      if (ready) {
+        write(file.chunks[i++], ready);
+        continue;
+      }
       // Read runs of blobs that lie back to back in one pack with one request.
       let j = i + 1;
       while (
         j < file.chunks.length &&
         file.chunks[j].packId === file.chunks[i].packId &&
         file.chunks[j].offset === file.chunks[j - 1].offset + file.chunks[j - 1].length &&
-        file.chunks[j].offset + file.chunks[j].length - file.chunks[i].offset <= 32 * 1024 * 1024
+        file.chunks[j].offset + file.chunks[j].length - file.chunks[i].offset <= READ_SPAN
       ) j++;
       const first = file.chunks[i];
       const last = file.chunks[j - 1];
       const run = await getStorage().getRange(`data/${first.packId}`, first.offset, last.offset + last.length - first.offset);
-      for (let k = i; k < j; k++) {
-        const c = file.chunks[k];
-        const sealed = run.subarray(c.offset - first.offset, c.offset - first.offset + c.length);
-        const data = opener.open(packKeyFor(c.ephemeralPublic), Buffer.from(c.id, 'hex'), sealed, c.rawLength, `blob ${c.id} in pack ${c.packId}`);
-        for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
-        written += data.length;
+      for (; i < j; i++) {
+        const c = file.chunks[i];
+        write(c, run.subarray(c.offset - first.offset, c.offset - first.offset + c.length));
       }
-      i = j;
     }
     if (file.chown) fchownSync(fd, file.uid, file.gid);
     fchmodSync(fd, file.mode);
-    const seconds = Number(BigInt(file.mtimeNs) / 1000n) / 1e6;
+    // Half a microsecond past: libuv truncates to whole microseconds (see restore-snapshot.ts).
+    const seconds = (Number(BigInt(file.mtimeNs) / 1000n) + 0.5) / 1e6;
     futimesSync(fd, seconds, seconds);
   } catch (err) {
     closeSync(fd);
