@@ -316,6 +316,38 @@ describe('coffer repo: a corrupted stored object', () => {
   });
 });
 
+describe('coffer repo: a damaged snapshot object', () => {
+  it('is left out of listings with a warning, and "latest" still restores from the others', () => {
+    const dir = join(base, 'damaged-snapshot');
+    mkdirSync(dir);
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'file'), 'first version\n');
+    const env = { COFFER_REPOSITORY: join(dir, 'repo'), COFFER_PASSWORD_FILE: passwordFile(dir, 'password', 'pw') };
+    expectSuccess(coffer(['repo', 'init'], { env }));
+    const older = json(expectSuccess(coffer(['repo', 'backup', src, '--json'], { env })));
+    writeFileSync(join(src, 'file'), 'second version\n');
+    const newer = json(expectSuccess(coffer(['repo', 'backup', src, '--json'], { env })));
+    const damagedPath = join(dir, 'repo', 'snapshots', newer.id.slice(0, 2), newer.id);
+    const bytes = readFileSync(damagedPath);
+    bytes[bytes.length - 1] ^= 0x01;
+    chmodSync(damagedPath, 0o644);
+    writeFileSync(damagedPath, bytes);
+
+    const warning = `coffer: warning: snapshot ${newer.id} does not match its name (corrupted): left out (run "coffer repo check")\n`;
+    const list = coffer(['repo', 'snapshots', '--json'], { env });
+    expect(list.status).toBe(0);
+    expect(list.stderr).toBe(warning);
+    expect(json(list).map((s: { id: string }) => s.id)).toEqual([older.id]);
+
+    const target = join(dir, 'restored');
+    const restore = coffer(['repo', 'restore', 'latest', '--target', target], { env });
+    expect(restore.status).toBe(0);
+    expect(restore.stderr).toBe(warning);
+    expect(readFileSync(join(target, src, 'file'), 'utf8')).toBe('first version\n');
+  });
+});
+
 describe('coffer repo key: several passwords for one repository', () => {
   it('adds, lists, removes keys and changes a password; an old password then fails', () => {
     const dir = join(base, 'keys');

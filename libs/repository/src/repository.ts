@@ -122,6 +122,13 @@ export class Repository {
     throw new WrongPasswordError(`wrong password: no key of the repository at ${storage.location} opens with it`);
   }
 
+  /**
+   * Where listings (and so "latest") report a damaged snapshot they leave out. Unset, a
+   * damaged snapshot fails them; interactive tools set it so one bad object does not stand
+   * between a person and every other snapshot. Prune never uses it.
+   */
+  onUnreadableSnapshot?: (id: string, err: IntegrityError) => void;
+
   /** True when this key can read stored data (it is not write-only). */
   get canRead(): boolean {
     return this.master.readPrivateKey !== undefined;
@@ -223,7 +230,7 @@ export class Repository {
    * Every snapshot, oldest first. A damaged snapshot fails the listing, unless `onUnreadable` is
    * given: then it is reported there and left out.
    */
-  async listSnapshots(onUnreadable?: (id: string, err: IntegrityError) => void): Promise<SnapshotRef[]> {
+  async listSnapshots(onUnreadable = this.onUnreadableSnapshot): Promise<SnapshotRef[]> {
     if (!this.canRead) throw new WriteOnlyKeyError();
     const read = async (id: string): Promise<SnapshotRef[]> => {
       try {

@@ -36,6 +36,7 @@ export async function withRepository<T>(options: RepositoryOptions, work: (repo:
   const storage = openStorage(repositoryLocation(options));
   try {
     const repo = await Repository.open(storage, await readPassword(options));
+    repo.onUnreadableSnapshot = (id, err) => process.stderr.write(`coffer: warning: ${err.message}: left out (run "coffer repo check")\n`);
     return await work(repo);
   } finally {
     await closeQuietly(storage);
