@@ -67,6 +67,9 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
   // Trees are read through the repository, which needs the index we just verified (reloading
   // would throw on the damaged index objects reported above instead of checking the rest).
   repo.useIndex(index);
+  // Packs are verified in the workers while this thread walks the trees.
+  const dataCheck = readData(repo, index, stored, options, errors);
+  dataCheck.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
   const seenTrees = new Set<string>();
   let snapshots = 0;
   for (const id of await repo.listSnapshotIds()) {
@@ -81,6 +84,12 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
     await checkTree(repo, index, tree, `snapshot ${id.slice(0, 8)}`, '', seenTrees, errors);
   }
 
+  const { packsRead, bytesRead } = await dataCheck;
+  return { errors, notes, snapshots, trees: seenTrees.size, packs: index.packs.size, packsRead, bytesRead };
+}
+
+/** Downloads the chosen share of packs and verifies every blob in them, in the workers. */
+async function readData(repo: Repository, index: MasterIndex, stored: Map<string, number>, options: CheckOptions, errors: string[]): Promise<{ packsRead: number; bytesRead: number }> {
   let packsRead = 0;
   let bytesRead = 0;
   const percent = options.readDataPercent ?? 0;
@@ -119,7 +128,7 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
       await pool.close();
     }
   }
-  return { errors, notes, snapshots, trees: seenTrees.size, packs: index.packs.size, packsRead, bytesRead };
+  return { packsRead, bytesRead };
 }
 
 async function checkTree(repo: Repository, index: MasterIndex, treeId: string, snapshot: string, path: string, seen: Set<string>, errors: string[]): Promise<void> {
