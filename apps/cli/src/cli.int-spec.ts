@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { acquireLock, Repository } from '@coffer/repository';
+import { openStorage } from '@coffer/storage';
 import { assertBuilt, coffer, CofferRun, describeTree, passwordFile, removeTree, RunOptions, tempDir } from './test-support/coffer-process';
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -237,6 +239,19 @@ describe('coffer repo: one repository through its life', () => {
     expect(stats.storedBytes).toBeGreaterThan(5 * 1024 * 1024);
     expect(stats.dedupRatio).toBeGreaterThan(3); // four snapshots of nearly the same files
     expect(json(run(['unlock', '--json']))).toEqual({ removed: 0 });
+  });
+
+  it('unlock leaves the lock of a live process alone; --all removes it', async () => {
+    const repository = await Repository.open(openStorage(repo), 'correct horse battery staple');
+    const lock = await acquireLock(repository, 'backup', false); // held by this (live) test process
+    try {
+      expect(json(run(['unlock', '--json']))).toEqual({ removed: 0 });
+      expect(readdirSync(join(repo, 'locks'))).toHaveLength(1);
+      expect(json(run(['unlock', '--all', '--json']))).toEqual({ removed: 1 });
+      expect(readdirSync(join(repo, 'locks'))).toHaveLength(0);
+    } finally {
+      await lock.release();
+    }
   });
 
   it('forget --dry-run changes nothing; forget removes; prune frees the space', () => {

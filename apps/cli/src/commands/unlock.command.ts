@@ -20,7 +20,7 @@ export function registerUnlockCommand(repo: Command): void {
   withJsonOption(withRepositoryOptions(command)).action(
     action(async (options: UnlockOptions) => {
       const out = new Terminal(!!options.json);
-      const removed = await withRepository(options, (repository) => removeLocks(repository, !options.all));
+      const removed = await withRepository(options, (repository) => removeLocks(repository, !!options.all));
       if (out.json) out.printJson({ removed });
       else out.print(removed === 0 ? 'no locks to remove' : `removed ${plural(removed, options.all ? 'lock' : 'stale lock')}`);
       return ExitCode.Success;
