@@ -12,6 +12,7 @@ import { Snapshot, SnapshotRef } from './format/snapshot';
 import { decodeTree, Tree } from './format/tree';
 import { NotARepositoryError, RepositoryExistsError, SnapshotNotFoundError, UsageError, WrongPasswordError } from './errors';
 import { MasterIndex } from './master-index';
+import type { WorkerSetup } from './worker/protocol';
 import { createHash } from 'node:crypto';
 
 /** Options of Repository.init. */
@@ -142,12 +143,19 @@ export class Repository {
   async loadIndex(reload = false): Promise<MasterIndex> {
     if (this.index && !reload) return this.index;
     const index = new MasterIndex();
-    for await (const obj of this.storage.list('index')) {
-      const name = obj.name.slice('index/'.length);
-      index.addIndexFile(name, await this.readIndexFile(name));
-    }
+    for (const [name, file] of await this.readIndexFiles()) index.addIndexFile(name, file);
     this.index = index;
     return index;
+  }
+
+  /** Reads and verifies every index object, by name. */
+  async readIndexFiles(): Promise<Map<string, IndexFile>> {
+    const files = new Map<string, IndexFile>();
+    for await (const obj of this.storage.list('index')) {
+      const name = obj.name.slice('index/'.length);
+      files.set(name, await this.readIndexFile(name));
+    }
+    return files;
   }
 
   /** Uses an index built and verified elsewhere (check builds one from the index objects that verify). */
@@ -202,6 +210,22 @@ export class Repository {
   /** Reads one directory listing. */
   async readTree(id: string): Promise<Tree> {
     return decodeTree(await this.readBlob(id), `tree ${id}`);
+  }
+
+  /**
+   * What pipeline workers need: writers get the pack key of their sealing session; readers
+   * (restore, check) get the private key instead. No worker gets both.
+   */
+  workerSetup(role: { packKey: Buffer } | 'reader'): WorkerSetup {
+    return {
+      idKey: this.master.idKey,
+      chunker: this.config.chunker,
+      gearSeed: Buffer.from(this.config.gearSeed, 'base64'),
+      compressionLevel: this.config.compression.level,
+      storageLocation: this.storage.location,
+      readPublicKey: this.master.readPublicKey,
+      ...(role === 'reader' ? { readPrivateKey: this.master.readPrivateKey } : { packKey: role.packKey }),
+    };
   }
 
   /** Stores a snapshot object, last, after everything it references is durable. */

@@ -5,6 +5,7 @@ import type { TreeNode } from '../format/tree';
 import type { Repository } from '../repository';
 import type { BackupFileJob, BackupFileResult } from '../worker/protocol';
 import { BackupOptions, BackupResult, BackupSession } from './backup-session';
+import type { TaskWindow } from '../worker/task-window';
 
 /** Options of a files backup. */
 export interface FilesBackupOptions extends BackupOptions {
@@ -148,9 +149,11 @@ class FileBatcher {
   private files: BackupFileJob[] = [];
   private bytes = 0;
   private waiters: Array<{ resolve: (r: BackupFileResult) => void; reject: (e: Error) => void }> = [];
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly window: TaskWindow;
 
-  constructor(private readonly session: BackupSession) {}
+  constructor(private readonly session: BackupSession) {
+    this.window = session.pool.taskWindow();
+  }
 
   /**
    * Queues a file; resolves once there is room, to a holder of the promise of its node (a
@@ -161,7 +164,7 @@ class FileBatcher {
     this.files.push({ path: entry.absPath, size: entry.size });
     this.bytes += entry.size;
     if (this.files.length >= BATCH_FILES || this.bytes >= BATCH_BYTES) {
-      while (this.inFlight.size >= this.session.pool.size * 2) await Promise.race(this.inFlight);
+      await this.window.waitForRoom();
       this.dispatch();
     }
     const node = result.then((r) => {
@@ -196,8 +199,7 @@ class FileBatcher {
     this.files = [];
     this.waiters = [];
     this.bytes = 0;
-    const tracked = task.finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
+    this.window.add(task);
   }
 }
 

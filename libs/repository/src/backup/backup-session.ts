@@ -74,15 +74,7 @@ export class BackupSession {
     this.sealer = new BlobSealer(session.key, repo.config.compression.level);
     this.packs = new PackWriter(repo, session.key, session.ephemeralPublic);
     this.pool = new WorkerPool(
-      {
-        idKey: repo.master.idKey,
-        packKey: session.key,
-        chunker: repo.config.chunker,
-        gearSeed: Buffer.from(repo.config.gearSeed, 'base64'),
-        compressionLevel: repo.config.compression.level,
-        storageLocation: repo.storage.location,
-        readPublicKey: repo.master.readPublicKey,
-      },
+      repo.workerSetup({ packKey: session.key }),
       {
         dedupAsk: async (chunks) => {
           const fresh = chunks.filter(([id, size]) => this.claim(id, size)).map(([id]) => id);

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { IntegrityError, WriteOnlyKeyError } from '../crypto/envelope';
+import { WriteOnlyKeyError } from '../crypto/envelope';
 import { parseKeyFile, readKeyMetadata } from '../format/key-file';
 import { MasterIndex } from '../master-index';
 import type { Repository } from '../repository';
@@ -40,7 +40,7 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
     try {
       readKeyMetadata(parseKeyFile(await repo.storage.get(key.name), key.name), repo.master.metaKey, key.name);
     } catch (err) {
-      errors.push(describe(err));
+      errors.push((err as Error).message);
     }
   }
 
@@ -50,7 +50,7 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
     try {
       index.addIndexFile(name, await repo.readIndexFile(name));
     } catch (err) {
-      errors.push(describe(err));
+      errors.push((err as Error).message);
     }
   }
 
@@ -78,7 +78,7 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
       tree = (await repo.readSnapshot(id)).tree;
       snapshots++;
     } catch (err) {
-      errors.push(`snapshot ${id}: ${describe(err)}`);
+      errors.push(`snapshot ${id}: ${(err as Error).message}`);
       continue;
     }
     await checkTree(repo, index, tree, `snapshot ${id.slice(0, 8)}`, '', seenTrees, errors);
@@ -98,32 +98,23 @@ async function readData(repo: Repository, index: MasterIndex, stored: Map<string
     const chosen = percent >= 100 ? candidates : sample(candidates, Math.ceil((candidates.length * percent) / 100));
     const jobs = packJobs(index, new Set(chosen));
     const pool = new WorkerPool(
-      {
-        idKey: repo.master.idKey,
-        chunker: repo.config.chunker,
-        gearSeed: Buffer.from(repo.config.gearSeed, 'base64'),
-        compressionLevel: repo.config.compression.level,
-        storageLocation: repo.storage.location,
-        readPublicKey: repo.master.readPublicKey,
-        readPrivateKey: repo.master.readPrivateKey,
-      },
+      repo.workerSetup('reader'),
       {},
       options.workers,
     );
     try {
-      const inFlight = new Set<Promise<void>>();
+      const window = pool.taskWindow();
       for (const pack of jobs) {
-        while (inFlight.size >= pool.size * 2) await Promise.race(inFlight);
+        await window.waitForRoom();
         const task: Promise<void> = pool.run<'check-done'>({ type: 'check-pack', pack }).then((done) => {
           errors.push(...done.errors);
           packsRead++;
           bytesRead += done.bytes;
           options.onProgress?.({ packsRead, packsToRead: jobs.length, bytesRead });
         });
-        const tracked = task.finally(() => inFlight.delete(tracked));
-        inFlight.add(tracked);
+        window.add(task);
       }
-      await Promise.all(inFlight);
+      await window.drain();
     } finally {
       await pool.close();
     }
@@ -138,7 +129,7 @@ async function checkTree(repo: Repository, index: MasterIndex, treeId: string, s
   try {
     nodes = (await repo.readTree(treeId)).nodes;
   } catch (err) {
-    errors.push(`${snapshot}: directory ${path || '/'}: ${describe(err)}`);
+    errors.push(`${snapshot}: directory ${path || '/'}: ${(err as Error).message}`);
     return;
   }
   for (const node of nodes) {
@@ -176,7 +167,3 @@ function sample<T>(items: T[], n: number): T[] {
   return copy.slice(0, n);
 }
 
-function describe(err: unknown): string {
-  if (err instanceof IntegrityError) return err.message;
-  return (err as Error).message;
-}

@@ -3,7 +3,7 @@ import { BlobSealer } from '../format/blob-codec';
 import type { IndexedPack } from '../format/index-file';
 import { PACK_INFO } from '../format/pack-info';
 import { acquireLock } from '../locks';
-import type { MasterIndex } from '../master-index';
+import { MasterIndex } from '../master-index';
 import type { Repository } from '../repository';
 import { PackWriter } from '../backup/pack-writer';
 import { WriteOnlyKeyError } from '../crypto/envelope';
@@ -34,32 +34,36 @@ export async function pruneRepository(repo: Repository, options: PruneOptions = 
   if (!repo.canRead) throw new WriteOnlyKeyError();
   const lock = await acquireLock(repo, 'prune', true);
   try {
-    const index = await repo.loadIndex(true);
+    // The index objects are read once: prune needs them whole again to write their successor.
+    const indexFiles = await repo.readIndexFiles();
+    const index = new MasterIndex();
+    for (const [name, file] of indexFiles) index.addIndexFile(name, file);
+    repo.useIndex(index);
     const used = await usedBlobs(repo, options);
     const stored = new Map<string, number>();
     for await (const obj of repo.storage.list('data')) stored.set(obj.name.slice('data/'.length), obj.size);
 
     const plan = planPacks(index, used, stored, options.repackThreshold ?? 0.2);
+    const nothingToDo = plan.remove.length === 0 && plan.rewrite.length === 0;
     const result: PruneResult = {
       packsDeleted: plan.remove.length,
       packsRewritten: plan.rewrite.length,
       blobsRemoved: plan.blobsRemoved,
       bytesFreed: [...plan.remove, ...plan.rewrite].reduce((sum, id) => sum + (stored.get(id) ?? 0), 0),
-      indexesRewritten: index.indexIds.length,
+      indexesRewritten: nothingToDo ? 0 : index.indexIds.length,
     };
-    if (options.dryRun || (plan.remove.length === 0 && plan.rewrite.length === 0)) {
-      if (plan.remove.length === 0 && plan.rewrite.length === 0) result.indexesRewritten = 0;
-      return result;
-    }
+    if (options.dryRun || nothingToDo) return result;
 
     if (plan.rewrite.length > 0) {
       const session = newSealingSession(repo.master.readPublicKey, PACK_INFO);
       const sealer = new BlobSealer(session.key, repo.config.compression.level);
       const writer = new PackWriter(repo, session.key, session.ephemeralPublic);
+      const survivors = new Map<string, string[]>(plan.rewrite.map((packId) => [packId, []]));
+      for (const [id, loc] of index.blobs) if (used.has(id)) survivors.get(loc.packId)?.push(id);
       let done = 0;
-      for (const packId of plan.rewrite) {
-        for (const [id, loc] of index.blobs) {
-          if (loc.packId !== packId || !used.has(id)) continue;
+      for (const [, ids] of survivors) {
+        for (const id of ids) {
+          const loc = index.get(id)!;
           const data = await repo.readBlob(id);
           await writer.waitForRoom();
           writer.add(loc.type, Buffer.from(id, 'hex'), sealer.seal(Buffer.from(id, 'hex'), data), data.length);
@@ -71,14 +75,14 @@ export async function pruneRepository(repo: Repository, options: PruneOptions = 
     }
 
     const gone = new Set([...plan.remove, ...plan.rewrite]);
-    const kept: IndexedPack[] = [];
-    for (const name of index.indexIds) {
-      for (const pack of (await repo.readIndexFile(name)).packs) {
+    const kept = new Map<string, IndexedPack>();
+    for (const file of indexFiles.values()) {
+      for (const pack of file.packs) {
         const id = pack.id.toString('hex');
-        if (!gone.has(id) && !kept.some((k) => k.id.equals(pack.id))) kept.push(pack);
+        if (!gone.has(id) && !kept.has(id)) kept.set(id, pack);
       }
     }
-    await repo.writeIndexFile({ packs: kept, supersedes: index.indexIds.map((id) => Buffer.from(id, 'hex')) });
+    await repo.writeIndexFile({ packs: [...kept.values()], supersedes: index.indexIds.map((id) => Buffer.from(id, 'hex')) });
     for (const name of index.indexIds) await repo.storage.delete(`index/${name}`);
     let deleted = 0;
     for (const id of gone) {

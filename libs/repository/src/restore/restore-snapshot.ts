@@ -51,22 +51,14 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opti
   const chown = process.getuid?.() === 0;
   const overwrite = !!options.overwrite;
   const pool = new WorkerPool(
-    {
-      idKey: repo.master.idKey,
-      chunker: repo.config.chunker,
-      gearSeed: Buffer.from(repo.config.gearSeed, 'base64'),
-      compressionLevel: repo.config.compression.level,
-      storageLocation: repo.storage.location,
-      readPublicKey: repo.master.readPublicKey,
-      readPrivateKey: repo.master.readPrivateKey,
-    },
+    repo.workerSetup('reader'),
     {},
     options.workers,
   );
   const dirsToFinish: Array<{ path: string; node: TreeNode }> = [];
   const hardLinks = new Map<string, string>();
   const pendingLinks: Array<{ path: string; existing: string; snapshotPath: string }> = [];
-  const inFlight = new Set<Promise<void>>();
+  const window = pool.taskWindow();
   let batch: RestoreFileJob[] = [];
   let batchPaths: string[] = [];
   let batchBytes = 0;
@@ -90,8 +82,7 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opti
       result.bytes += done.bytes;
       options.onProgress?.({ files: result.files, bytes: result.bytes, elapsedMs: Date.now() - started });
     });
-    const tracked = task.finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
+    window.add(task);
   };
 
   const clearWay = (path: string, keepDir: boolean) => {
@@ -131,7 +122,7 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opti
     batchPaths.push(snapshotPath);
     batchBytes += node.size ?? 0;
     if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) {
-      while (inFlight.size >= pool.size * 2) await Promise.race(inFlight);
+      await window.waitForRoom();
       dispatch();
     }
   };
@@ -182,7 +173,7 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opti
   try {
     await restoreTree(snapshot.tree, target, '', match.all);
     dispatch();
-    while (inFlight.size > 0) await Promise.race(inFlight);
+    await window.drain();
     for (const link of pendingLinks) {
       try {
         linkSync(link.existing, link.path);

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TaskMessage, WorkerMessage, WorkerSetup } from './protocol';
+import { TaskWindow } from './task-window';
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 /** A task as callers give it; the pool numbers it. */
@@ -43,6 +44,11 @@ export class WorkerPool {
   /** Number of workers. */
   get size(): number {
     return this.slots.length;
+  }
+
+  /** A window of two tasks per worker: the next is queued while one runs, and no more. */
+  taskWindow(): TaskWindow {
+    return new TaskWindow(this.slots.length * 2);
   }
 
   /** Tasks handed out and not finished. */
