@@ -18,6 +18,7 @@ import {
   writeFileSync,
   chmodSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { backupFiles } from './backup/backup-files';
@@ -425,6 +426,24 @@ describe('a stdin backup', () => {
       expect(err).toBeInstanceOf(UsageError);
       expect(err.message).toBe(`"${name}" is not a usable file name for --stdin-filename (no slashes, not empty)`);
     }
+  });
+});
+
+describe('choosing the parent snapshot', () => {
+  it('takes the last snapshot of this host and these paths, not another host\'s', async () => {
+    const dir = tempDir('parent');
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'file'), 'content');
+    const shared = await initRepo(join(dir, 'repo'));
+    const mine = await backupFiles(shared, walkFiles([src]), { paths: [src] });
+    const theirs = await backupFiles(shared, walkFiles([src]), { paths: [src], host: 'another-host' });
+    expect(theirs.snapshot.parent).toBeUndefined();
+
+    const next = await backupFiles(shared, walkFiles([src]), { paths: [src] });
+    expect(next.snapshot.host).toBe(hostname());
+    expect(next.snapshot.parent).toBe(mine.snapshotId);
+    expect(next.snapshot.stats.bytesRead).toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
 import { lstatSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, sep } from 'node:path';
 import type { FsEntry, WalkEvent } from '@coffer/contracts';
 import type { TreeNode } from '../format/tree';
@@ -108,13 +109,14 @@ async function findParent(repo: Repository, options: FilesBackupOptions, warn: (
     const ref = await repo.findSnapshot(options.parent);
     return { id: ref.id, tree: ref.snapshot.tree };
   }
-  const host = options.host;
+  // The same host the new snapshot will record: another host's files share no inodes with ours.
+  const host = options.host ?? hostname();
   const paths = JSON.stringify([...options.paths].sort());
   // A damaged snapshot cannot be a parent, and must not stop every backup from now on.
   const all = await repo.listSnapshots((id, err) => warn(`${err.message}: not used as a parent (run check)`));
   for (let i = all.length - 1; i >= 0; i--) {
     const s = all[i].snapshot;
-    if (s.sourceKind === 'files' && (host === undefined || s.host === host) && JSON.stringify([...s.paths].sort()) === paths) {
+    if (s.sourceKind === 'files' && s.host === host && JSON.stringify([...s.paths].sort()) === paths) {
       return { id: all[i].id, tree: s.tree };
     }
   }
