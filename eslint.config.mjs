@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 // Module boundaries (../shared/DESIGN.md "Layout"): apps depend on libs; sources and
 // repository depend on storage and contracts; storage on contracts; no lib on an app.
 export default [
-  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/**', 'libs/contracts/src/generated/**'] },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
@@ -17,6 +17,12 @@ export default [
           allow: [],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+            // The agent is plain Node: no web framework, ORM or database driver on fleet hosts.
+            {
+              sourceTag: 'app:agent',
+              onlyDependOnLibsWithTags: ['type:lib'],
+              bannedExternalImports: ['@nestjs/*', 'typeorm', 'pg', '@electric-sql/*', 'express'],
+            },
             { sourceTag: 'layer:repository', onlyDependOnLibsWithTags: ['layer:storage', 'layer:contracts'] },
             { sourceTag: 'layer:sources', onlyDependOnLibsWithTags: ['layer:storage', 'layer:contracts'] },
             { sourceTag: 'layer:storage', onlyDependOnLibsWithTags: ['layer:contracts'] },

@@ -1,0 +1,17 @@
+import { HttpException } from '@nestjs/common';
+
+/**
+ * An error a client caused or must know about, rendered by the global exception filter as
+ * `{ "error": { "code", "message", "details" } }` with `status`. `code` is a stable word
+ * for scripts ("not_found", "already_exists", "invalid_policy", …); `message` is for people.
+ */
+export class ApiException extends HttpException {
+  constructor(
+    status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super({ code, message, details }, status);
+  }
+}

@@ -1,0 +1,82 @@
+import type { PolicyDocument } from '@coffer/contracts';
+
+/*
+ * What the fleet side (agents, jobs, scheduler: apps/controller/src/fleet) needs from the
+ * catalog side (repositories, policies, snapshots). The catalog side's global modules
+ * provide these abstract classes; the fleet side injects them.
+ */
+
+/** A repository with its secrets decrypted, for a job only. Never logged or returned. */
+export interface RepositoryAccessSecret {
+  id: string;
+  name: string;
+  url: string;
+  password: string;
+  environment: Record<string, string>;
+}
+
+/** Registered repositories. */
+export abstract class RepositoryDirectory {
+  /** The repository with decrypted secrets; throws ApiException 404 not_found if unknown. */
+  abstract resolveAccess(name: string): Promise<RepositoryAccessSecret>;
+}
+
+/** A stored policy. */
+export interface StoredPolicy {
+  id: string;
+  name: string;
+  document: PolicyDocument;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Stored policies. */
+export abstract class PolicyDirectory {
+  /** Every policy whose document says `enabled: true`. */
+  abstract listEnabled(): Promise<StoredPolicy[]>;
+  /** The policy, or null. */
+  abstract findByName(name: string): Promise<StoredPolicy | null>;
+}
+
+/** A snapshot a job reported, for the catalog. */
+export interface SnapshotRecordInput {
+  repositoryName: string;
+  agentName: string | null;
+  policyName: string | null;
+  jobId: string | null;
+  id: string;
+  time: Date;
+  hostname: string;
+  sourceKind: string;
+  paths: string[];
+  tags: string[];
+  parentId: string | null;
+  files: number;
+  bytesRead: number;
+  bytesNew: number;
+  bytesStored: number;
+  durationSeconds: number;
+}
+
+/** A catalog entry found by id or prefix. */
+export interface CatalogSnapshotRef {
+  id: string;
+  repositoryName: string;
+  hostname: string;
+  paths: string[];
+  agentName: string | null;
+  policyName: string | null;
+}
+
+/** The snapshot catalog (an index of the repositories, never the only copy). */
+export abstract class SnapshotCatalog {
+  /** Records snapshots; idempotent on (repository, snapshot id). */
+  abstract recordSnapshots(snapshots: SnapshotRecordInput[]): Promise<void>;
+  /** Marks snapshots removed by retention as forgotten. Unknown ids are ignored. */
+  abstract markForgotten(repositoryName: string, snapshotIds: string[]): Promise<void>;
+  /**
+   * The one snapshot whose id is `idOrPrefix` or starts with it; throws ApiException
+   * 404 not_found when none, 409 ambiguous when several match.
+   */
+  abstract findSnapshot(idOrPrefix: string): Promise<CatalogSnapshotRef>;
+}
