@@ -47,4 +47,9 @@ export default [
       ],
     },
   },
+  {
+    // End-to-end tests drive every app as a process and reuse the apps' test support.
+    files: ['apps/e2e/src/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
 ];
