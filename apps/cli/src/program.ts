@@ -14,6 +14,7 @@ import { registerRestoreCommand } from './commands/restore.command';
 import { registerSnapshotsCommand } from './commands/snapshots.command';
 import { registerStatsCommand } from './commands/stats.command';
 import { registerUnlockCommand } from './commands/unlock.command';
+import { FLEET_ENVIRONMENT_HELP, registerFleetCommands } from './fleet/fleet.commands';
 import { oneLine, reportFailure } from './shared/cli-error';
 import { EXIT_CODES_HELP, ExitCode } from './shared/exit-codes';
 
@@ -35,8 +36,9 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     // Commander's usage errors become the same single `coffer: …` line as every other failure.
     .configureOutput({ outputError: (text, write) => write(`coffer: ${oneLine(text.replace(/^error: /, ''))}\n`) })
-    .addHelpText('after', `${EXIT_CODES_HELP}\n${ENVIRONMENT_HELP}`);
+    .addHelpText('after', `${EXIT_CODES_HELP}\n${ENVIRONMENT_HELP}\n${FLEET_ENVIRONMENT_HELP}`);
 
+  registerFleetCommands(program);
   const repo = program
     .command('repo')
     .description('work on a repository directly, on this machine, with no controller')
