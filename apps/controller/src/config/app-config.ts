@@ -25,4 +25,10 @@ export class AppConfig {
   readonly tlsServerNames!: string[];
   /** How often the scheduler looks for due policies, milliseconds. */
   readonly schedulerTickMs!: number;
+  /** How much the controller logs: error, warn, info, debug or verbose. */
+  readonly logLevel!: LogLevelName;
 }
+
+/** COFFER_LOG_LEVEL values, least to most talkative. */
+export const LOG_LEVEL_NAMES = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
+export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];

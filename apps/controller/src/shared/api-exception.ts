@@ -14,4 +14,13 @@ export class ApiException extends HttpException {
   ) {
     super({ code, message, details }, status);
   }
+
+  /** Extra response headers (e.g. Retry-After), set by the exception filter. */
+  responseHeaders: Record<string, string> = {};
+
+  /** Adds response headers; returns this, for `throw new ApiException(…).withHeaders({…})`. */
+  withHeaders(headers: Record<string, string>): this {
+    Object.assign(this.responseHeaders, headers);
+    return this;
+  }
 }
