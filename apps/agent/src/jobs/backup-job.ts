@@ -1,0 +1,134 @@
+import { lstatSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { backupFiles, backupStream, BackupResult, Repository } from '@coffer/repository';
+import { walkFiles, WalkOptions } from '@coffer/sources';
+import { abortableIterable, abortError, throwIfAborted } from './job-abort';
+import type { JobContext } from './job-context';
+import { describeJobError } from './job-errors';
+import type { BackupSource, JobRequest, JobSpec, SnapshotSummary } from './job-types';
+import { commandOutput } from './command-output';
+import { withRepository } from './open-repository';
+
+type BackupSpec = Extract<JobSpec, { kind: 'backup' }>;
+
+/**
+ * BACKUP: one snapshot per source, recorded with host = the agent's name (several agents
+ * may share a machine, and the name is what policies and the catalog know) and tags
+ * ["policy=NAME", ...tags]. A failing source does not stop the others; the job fails if
+ * any did, and still reports the snapshots that were written.
+ */
+export async function runBackupJob(request: JobRequest, spec: BackupSpec, ctx: JobContext): Promise<void> {
+  if (spec.sources.length === 0) throw new Error('the backup job names no sources');
+  const tags = [...(spec.policyName ? [`policy=${spec.policyName}`] : []), ...spec.tags];
+  await withRepository(request.repository, ctx, async (repo) => {
+    const failures: string[] = [];
+    for (const source of spec.sources) {
+      throwIfAborted(ctx.signal);
+      const label = describeSource(source);
+      try {
+        const result = source.kind === 'files' ? await backupFilesSource(repo, source, tags, ctx) : await backupCommandSource(repo, source, tags, ctx);
+        ctx.products.snapshots.push(summarize(result));
+        const warnings = result.snapshot.warnings.length;
+        ctx.log(`snapshot ${result.snapshotId.slice(0, 8)} of ${label} saved${warnings > 0 ? ` with ${warnings} warning(s): what could not be read is not in it` : ''}`);
+      } catch (err) {
+        if (ctx.signal.aborted) throw abortError(ctx.signal);
+        const message = describeJobError(err);
+        ctx.log(`error: ${label}: ${message}`);
+        failures.push(spec.sources.length === 1 ? message : `${label}: ${message}`);
+      }
+    }
+    if (failures.length > 0) {
+      throw new Error(spec.sources.length === 1 ? failures[0] : `${failures.length} of ${spec.sources.length} sources failed: ${failures.join('; ')}`);
+    }
+  });
+}
+
+/** Names a source in the job log. A command is named by its file name only: command lines often carry credentials. */
+function describeSource(source: BackupSource): string {
+  return source.kind === 'files' ? `files ${source.paths.join(', ')}` : `command output "${source.filename}"`;
+}
+
+async function backupFilesSource(repo: Repository, source: Extract<BackupSource, { kind: 'files' }>, tags: string[], ctx: JobContext): Promise<BackupResult> {
+  if (source.paths.length === 0) throw new Error('the files source names no paths');
+  for (const p of source.paths) {
+    if (!isAbsolute(p)) throw new Error(`"${p}" is not an absolute path`);
+    if (!lstatSync(p, { throwIfNoEntry: false })) throw new Error(`no such file or directory: ${p}`);
+  }
+  const paths = [...new Set(source.paths.map((p) => resolve(p)))];
+  const filters: WalkOptions = { include: source.include, exclude: source.exclude, oneFileSystem: source.oneFileSystem };
+  // walkFiles validates patterns and roots before yielding anything; its messages name the problem.
+  const walk = abortableIterable(walkFiles(paths, filters), ctx.signal);
+  const estimate = estimateTotal(paths, filters, ctx.signal);
+  ctx.progress({ phase: 'scanning' });
+  // No parent given: backupFiles picks the latest snapshot of the same host and paths, as the CLI does.
+  return backupFiles(repo, walk, {
+    paths,
+    host: ctx.agentName,
+    tags,
+    onProgress: (p) =>
+      ctx.progress({
+        phase: 'backing up',
+        filesDone: p.files,
+        filesTotal: estimate.done ? estimate.files : 0,
+        bytesDone: p.bytesDone,
+        bytesTotal: estimate.done ? estimate.bytes : 0,
+      }),
+    onWarning: (message) => ctx.log(`warning: ${message}`),
+    onNote: (message) => ctx.log(`note: ${message}`),
+  });
+}
+
+async function backupCommandSource(repo: Repository, source: Extract<BackupSource, { kind: 'command' }>, tags: string[], ctx: JobContext): Promise<BackupResult> {
+  if (source.command.trim() === '') throw new Error('the command source has no command');
+  ctx.progress({ phase: 'running command' });
+  const output = commandOutput(source.command, {
+    signal: ctx.signal,
+    onStderrLine: (line) => ctx.log(`stderr: ${line}`),
+    onProcessGroup: (pgid) => ctx.adoptProcessGroup(pgid),
+  });
+  try {
+    return await backupStream(repo, output, source.filename || 'stdin', {
+      host: ctx.agentName,
+      tags,
+      onProgress: (p) => ctx.progress({ phase: 'backing up command output', bytesDone: p.bytesDone, filesDone: 0 }),
+    });
+  } finally {
+    output.destroy(); // a no-op after a clean end; otherwise stops the command
+  }
+}
+
+/**
+ * Counts what the backup will go through with a second, metadata-only walk alongside it (as
+ * the CLI does), so progress can carry totals once the count is in.
+ */
+function estimateTotal(paths: string[], filters: WalkOptions, signal: AbortSignal): { files: number; bytes: number; done: boolean } {
+  const estimate = { files: 0, bytes: 0, done: false };
+  void (async () => {
+    for await (const event of abortableIterable(walkFiles(paths, filters), signal)) {
+      if (event.kind === 'entry' && event.entry.type === 'file') {
+        estimate.files++;
+        estimate.bytes += event.entry.size;
+      }
+    }
+    estimate.done = true;
+  })().catch(() => undefined); // only an estimate: the backup itself reports every problem
+  return estimate;
+}
+
+/** A snapshot as the catalog records it. */
+export function summarize({ snapshotId, snapshot: s }: BackupResult): SnapshotSummary {
+  return {
+    id: snapshotId,
+    timeUnixMs: Date.parse(s.time),
+    hostname: s.host,
+    sourceKind: s.sourceKind,
+    paths: s.paths,
+    tags: s.tags,
+    parentId: s.parent ?? '',
+    files: s.stats.files,
+    bytesRead: s.stats.bytesRead,
+    bytesNew: s.stats.bytesNew,
+    bytesStored: s.stats.bytesStored,
+    durationSeconds: s.stats.durationMs / 1000,
+  };
+}

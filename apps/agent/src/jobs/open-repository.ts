@@ -1,0 +1,36 @@
+import { Repository } from '@coffer/repository';
+import { openStorage, Storage } from '@coffer/storage';
+import { abortableStorage } from './job-abort';
+import type { JobContext } from './job-context';
+import type { RepositoryAccess } from './job-types';
+
+/**
+ * Opens the job's repository, runs `work` with it and closes the storage whatever happens,
+ * as the CLI's withRepository does. The storage refuses further work once the job is
+ * stopped (see abortableStorage).
+ *
+ * Storage credentials (`access.environment`) are not applied: openStorage takes no options
+ * yet and the only driver (local) needs none. They are deliberately NOT copied into
+ * process.env, where every later job and every command source would inherit them.
+ */
+export async function withRepository<T>(access: RepositoryAccess, ctx: JobContext, work: (repo: Repository) => Promise<T>): Promise<T> {
+  const names = Object.keys(access.environment);
+  if (names.length > 0) ctx.log(`note: storage credentials ${names.join(', ')} were not used: this agent's storage drivers take none`);
+  const storage = abortableStorage(openStorage(access.url), ctx.signal);
+  try {
+    const repo = await Repository.open(storage, access.password);
+    repo.onUnreadableSnapshot = (_id, err) => ctx.log(`warning: ${err.message}: left out (run a check job)`);
+    return await work(repo);
+  } finally {
+    await closeQuietly(storage);
+  }
+}
+
+/** A failure to release handles must not hide the job's own outcome. */
+async function closeQuietly(storage: Storage): Promise<void> {
+  try {
+    await storage.close();
+  } catch {
+    // the job is done or has already failed; nothing to add
+  }
+}

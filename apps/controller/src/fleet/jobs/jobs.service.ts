@@ -1,0 +1,180 @@
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { JobDetailView, JobStatus, JobView, selectorMatches } from '@coffer/contracts';
+import { ApiException } from '../../shared/api-exception';
+import { PolicyDirectory, SnapshotCatalog } from '../../shared/fleet-ports';
+import { AgentSessions } from '../agents/agent-sessions';
+import { AgentStore } from '../agents/agent.store';
+import { Clock } from '../shared/clock';
+import { FleetDatabase } from '../shared/database';
+import { JobDispatcher } from './job-dispatcher.service';
+import { backupJob, restoreJob } from './job-factory';
+import { JobResultsService } from './job-results.service';
+import { isTerminal } from './job-state';
+import { toJobDetailView, toJobView } from './job-views';
+import { isUuid, JobStore } from './job.store';
+import type { JobDraft, JobRecord } from './job.types';
+
+/** Filters of GET /jobs, validated. */
+export interface JobListQuery {
+  statuses?: JobStatus[];
+  agent?: string;
+  policy?: string;
+  limit: number;
+}
+
+/** A validated restore request. */
+export interface RestoreJobRequest {
+  snapshot: string;
+  agent: string;
+  target: string;
+  include: string[];
+}
+
+/** Jobs as people drive them: list, inspect, run a policy now, restore, cancel. */
+@Injectable()
+export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly db: FleetDatabase,
+    private readonly agents: AgentStore,
+    private readonly sessions: AgentSessions,
+    private readonly policies: PolicyDirectory,
+    private readonly catalog: SnapshotCatalog,
+    private readonly results: JobResultsService,
+    private readonly dispatcher: JobDispatcher,
+    private readonly clock: Clock,
+  ) {}
+
+  async list(query: JobListQuery): Promise<JobView[]> {
+    const jobs = await this.store.list({
+      statuses: query.statuses,
+      agentName: query.agent,
+      policyName: query.policy,
+      limit: query.limit,
+    });
+    return jobs.map((job) => toJobView(job, this.results.liveProgress(job)));
+  }
+
+  async get(id: string): Promise<JobDetailView> {
+    const job = await this.require(id);
+    return toJobDetailView(job, await this.store.transitions(job.id), this.results.liveProgress(job));
+  }
+
+  /**
+   * Cancels a job. Queued: cancelled at once. Dispatched/running: the agent is told and the
+   * job becomes cancelled when it confirms — or at once when the agent is not connected
+   * (it is cancelled on the agent when it next says Hello). Finished: 409.
+   */
+  async cancel(id: string): Promise<JobView> {
+    let job = await this.require(id);
+    const now = this.clock.now();
+    if (job.status === 'queued') {
+      const cancelled = await this.store.transition(this.db, {
+        jobId: job.id,
+        to: 'cancelled',
+        from: ['queued'],
+        at: now,
+        reason: 'cancelled by a user',
+        set: { finishedAt: now, error: 'cancelled by a user before it started' },
+      });
+      if (cancelled) return toJobView(cancelled);
+      job = await this.require(id); // dispatched in the meantime
+    }
+    if (isTerminal(job.status)) {
+      throw new ApiException(HttpStatus.CONFLICT, 'already_finished', `job ${job.id} has already finished (${job.status})`);
+    }
+    const session = this.sessions.get(job.agentId);
+    if (session) {
+      await this.store.markCancelRequested(job.id, now);
+      session.send({ type: 'cancelJob', jobId: job.id, reason: 'cancelled by a user' });
+      this.logger.log(`asked agent ${job.agentName} to cancel job ${job.id}`);
+      return toJobView((await this.store.findById(job.id)) ?? job, this.results.liveProgress(job));
+    }
+    const cancelled = await this.store.transition(this.db, {
+      jobId: job.id,
+      to: 'cancelled',
+      from: ['dispatched', 'running'],
+      at: now,
+      reason: `cancelled by a user while agent ${job.agentName} was not connected`,
+      set: { finishedAt: now, error: `cancelled by a user while agent ${job.agentName} was not connected` },
+    });
+    if (cancelled) return toJobView(cancelled);
+    const current = await this.require(id);
+    throw new ApiException(HttpStatus.CONFLICT, 'already_finished', `job ${current.id} has already finished (${current.status})`);
+  }
+
+  /** One backup job per agent the policy selects (or only `agentName`, which must match). */
+  async runPolicy(policyName: string, agentName?: string): Promise<JobView[]> {
+    const policy = await this.policies.findByName(policyName);
+    if (!policy) throw new ApiException(HttpStatus.NOT_FOUND, 'not_found', `policy "${policyName}" does not exist`);
+    const selector = policy.document.selector;
+    const live = await this.agents.listLive();
+
+    let targets = live.filter((agent) => selectorMatches(selector, agent.labels));
+    if (agentName !== undefined) {
+      const agent = live.find((candidate) => candidate.name === agentName);
+      if (!agent) {
+        const known = await this.agents.findByName(agentName);
+        if (known?.revokedAt) throw new ApiException(HttpStatus.CONFLICT, 'revoked', `agent "${agentName}" has been revoked`);
+        throw new ApiException(HttpStatus.NOT_FOUND, 'not_found', `agent "${agentName}" does not exist`);
+      }
+      if (!selectorMatches(selector, agent.labels)) {
+        throw new ApiException(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          'agent_not_selected',
+          `agent "${agentName}" does not match the selector of policy "${policyName}" (${JSON.stringify(selector)})`,
+          { selector, labels: agent.labels },
+        );
+      }
+      targets = [agent];
+    }
+    if (targets.length === 0) {
+      throw new ApiException(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        'no_matching_agents',
+        `no enrolled agent matches the selector of policy "${policyName}" (${JSON.stringify(selector)})`,
+        { selector },
+      );
+    }
+    const now = this.clock.now();
+    const jobs = await this.enqueue(targets.map((agent) => backupJob(policy, agent.id, { trigger: 'manual', scheduledFor: now })));
+    this.logger.log(`policy ${policy.name} run by hand on ${targets.length} agent(s)`);
+    return jobs.map((job) => toJobView(job));
+  }
+
+  /** A restore of a catalogued snapshot on any live agent (not only the one that made it). */
+  async restore(request: RestoreJobRequest): Promise<JobView> {
+    const agent = await this.agents.findLiveByName(request.agent);
+    if (!agent) {
+      const known = await this.agents.findByName(request.agent);
+      if (known?.revokedAt) throw new ApiException(HttpStatus.CONFLICT, 'revoked', `agent "${request.agent}" has been revoked`);
+      throw new ApiException(HttpStatus.NOT_FOUND, 'not_found', `agent "${request.agent}" does not exist`);
+    }
+    const snapshot = await this.catalog.findSnapshot(request.snapshot);
+    const [job] = await this.enqueue([
+      restoreJob({
+        agentId: agent.id,
+        repositoryName: snapshot.repositoryName,
+        snapshotId: snapshot.id,
+        targetDir: request.target,
+        include: request.include,
+        now: this.clock.now(),
+      }),
+    ]);
+    this.logger.log(`restore of snapshot ${snapshot.id.slice(0, 8)} into ${request.target} on agent ${agent.name} queued (job ${job.id})`);
+    return toJobView(job);
+  }
+
+  /** Stores new jobs (before anything is sent); the dispatcher sends what it can at once. */
+  async enqueue(drafts: JobDraft[]): Promise<JobRecord[]> {
+    return this.store.findByIds(await this.dispatcher.createJobs(drafts));
+  }
+
+  private async require(id: string): Promise<JobRecord> {
+    const job = isUuid(id) ? await this.store.findById(id) : undefined;
+    if (!job) throw new ApiException(HttpStatus.NOT_FOUND, 'not_found', `job "${id}" does not exist`);
+    return job;
+  }
+}
