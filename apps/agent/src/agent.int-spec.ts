@@ -146,6 +146,17 @@ describe('coffer-agent enroll', () => {
     expect(() => statSync(join(dataDir, 'agent.json'))).toThrow();
   });
 
+  test('reads the token from a file, keeping it out of the process list', async () => {
+    const dir = dirs.make('token');
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `${controller.createToken()}\n`, { mode: 0o600 });
+    const dataDir = join(dir, 'agent');
+    const run = await runAgentCommand(['enroll', '--controller', controller.address, '--token-file', tokenFile, '--data-dir', dataDir, '--name', `file-${randomUUID().slice(0, 8)}`]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^enrolled as file-/);
+  });
+
   test('a malformed token is a usage error (exit 2)', async () => {
     const run = await runAgentCommand(['enroll', '--controller', controller.address, '--token', 'cj1.nope', '--data-dir', join(dirs.make('data'), 'a')]);
     expect(run.status).toBe(2);

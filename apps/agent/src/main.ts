@@ -1,5 +1,6 @@
 import { oneLine } from './shared/agent-error';
 import { ExitCode } from './shared/exit-codes';
+import { useInterpreterOnly } from './shared/lean-runtime';
 import { buildProgram, runProgram } from './program';
 
 /**
@@ -7,6 +8,8 @@ import { buildProgram, runProgram } from './program';
  * Nothing may escape as a stack trace.
  */
 async function main(): Promise<void> {
+  // The long-running agent is kept small (an idle-memory target); one-shot commands need not be.
+  if (process.argv[2] === 'run') useInterpreterOnly();
   const fail = (err: unknown) => {
     process.stderr.write(`coffer-agent: internal error: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
     if (process.env.COFFER_DEBUG === '1' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);

@@ -24,7 +24,8 @@ export interface EnrollOptions {
 }
 
 /**
- * Enrolls this host: check the command line → refuse to overwrite an identity → pin the
+ * Enrolls this host: check the command line → refuse to overwrite an identity → make sure
+ * the data dir is writable → pin the
  * controller's CA by the token's fingerprint (before the token goes anywhere) → make a key
  * and CSR → Enroll over TLS trusting only that CA → save the identity.
  * Returns the line to print.
@@ -44,6 +45,7 @@ export async function runEnroll(given: EnrollOptions): Promise<string> {
   if (store.exists() && !options.force) {
     throw new AgentError(`${store.dir} already holds an agent identity: use another --data-dir, or --force to replace it (the old identity stops working)`);
   }
+  store.prepare();
 
   const chain = await fetchPresentedChain(address);
   const ca = findPinnedCa(chain, token.caFingerprint);

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AgentError } from '../shared/agent-error';
 import { writeFileAtomic } from '../shared/atomic-file';
@@ -42,10 +42,19 @@ export class IdentityStore {
     this.dir = resolve(dataDir);
   }
 
-  /** Creates the data dir if needed and makes it private (700) either way. */
+  /**
+   * Creates the data dir if needed, makes it private (700) either way, and checks that it
+   * can be written — before a single-use join token is spent on an identity that could not
+   * be saved.
+   */
   prepare(): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    chmodSync(this.dir, 0o700);
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      chmodSync(this.dir, 0o700);
+      accessSync(this.dir, constants.W_OK | constants.X_OK);
+    } catch (err) {
+      throw new AgentError(`cannot use ${this.dir} as the data dir: ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    }
   }
 
   /** True when the data dir holds an identity, or the beginnings of one (a key). */

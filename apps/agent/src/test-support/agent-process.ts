@@ -64,7 +64,7 @@ export class AgentProcess {
   }
 
   static start(dataDir: string, extraArgs: string[] = []): AgentProcess {
-    return new AgentProcess(spawn(process.execPath, [...(process.env.AGENT_NODE_ARGS ? process.env.AGENT_NODE_ARGS.split(' ') : []), AGENT_BIN, 'run', '--data-dir', dataDir, ...extraArgs], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
+    return new AgentProcess(spawn(process.execPath, [AGENT_BIN, 'run', '--data-dir', dataDir, ...extraArgs], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
   }
 
   get pid(): number {

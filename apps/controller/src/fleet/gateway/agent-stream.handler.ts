@@ -97,7 +97,8 @@ class AgentStream implements AgentSession {
 
   start(): void {
     this.call.on('data', (message: agentV1.AgentMessage__Output) => this.receive(message));
-    this.call.on('end', () => this.close({ reason: 'shutdown', message: 'the agent closed the stream' }, grpc.status.OK));
+    // The agent half-closed: finish our side normally.
+    this.call.on('end', () => this.end(grpc.status.OK, 'the agent closed the stream'));
     this.call.on('error', () => this.finish());
     this.call.on('cancelled', () => this.finish());
     this.call.on('close', () => this.finish());
@@ -118,8 +119,8 @@ class AgentStream implements AgentSession {
     return true;
   }
 
-  close(end: SessionEnd, code: grpc.status = END_CODES[end.reason]): void {
-    this.end(code, end.message);
+  close(end: SessionEnd): void {
+    this.end(END_CODES[end.reason], end.message);
   }
 
   // ---- stream handling

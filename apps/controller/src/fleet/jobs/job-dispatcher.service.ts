@@ -90,11 +90,6 @@ export class JobDispatcher implements OnModuleInit, OnModuleDestroy {
     return ids;
   }
 
-  /** Waits until no dispatch round is running (tests). */
-  idle(): Promise<void> {
-    return this.task.idle();
-  }
-
   /**
    * Reconciles after an agent's Hello: jobs the database says it holds but it does not
    * report running are sent again (the agent answers from its outbox if it already ran
