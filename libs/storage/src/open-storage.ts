@@ -54,3 +54,15 @@ function filePath(location: string): string {
     });
   }
 }
+
+/**
+ * Runs `work` with `storage` and closes it whatever happens. A failure to close (releasing
+ * handles) never hides the outcome of the work itself, which is what the caller reports.
+ */
+export async function usingStorage<T>(storage: Storage, work: (storage: Storage) => Promise<T>): Promise<T> {
+  try {
+    return await work(storage);
+  } finally {
+    await storage.close().catch(() => undefined);
+  }
+}

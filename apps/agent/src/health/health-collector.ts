@@ -1,24 +1,15 @@
+import type { AgentHealthView } from '@coffer/contracts';
 import { arch, freemem, hostname, loadavg, platform, release, totalmem, uptime } from 'node:os';
 import { resolve } from 'node:path';
 import { agentVersion } from '../shared/agent-version';
 import { DiskSpace, DiskSpaceProbe } from './disk-space';
 import { BACKUP_TOOLS, detectTools, ToolVersion } from './tool-detector';
 
-/** The state of the agent's host, as a Heartbeat reports it. */
-export interface HostHealth {
-  hostname: string;
-  os: string;
-  arch: string;
-  agentVersion: string;
-  hostUptimeSeconds: number;
-  agentUptimeSeconds: number;
-  loadAverage: number[];
-  memoryTotalBytes: number;
-  memoryAvailableBytes: number;
-  agentRssBytes: number;
-  disks: DiskSpace[];
-  tools: ToolVersion[];
-}
+/**
+ * The state of the agent's host, as a Heartbeat reports it: the same shape the controller's
+ * API shows (a type-only import: nothing of the contracts index is loaded at run time).
+ */
+export type HostHealth = AgentHealthView & { disks: DiskSpace[]; tools: ToolVersion[] };
 
 /** Settings of a HealthCollector. */
 export interface HealthCollectorOptions {

@@ -1,5 +1,5 @@
 import { Repository } from '@coffer/repository';
-import { openStorage, Storage } from '@coffer/storage';
+import { openStorage, usingStorage } from '@coffer/storage';
 import { abortableStorage } from './job-abort';
 import type { JobContext } from './job-context';
 import type { RepositoryAccess } from './job-types';
@@ -16,21 +16,9 @@ import type { RepositoryAccess } from './job-types';
 export async function withRepository<T>(access: RepositoryAccess, ctx: JobContext, work: (repo: Repository) => Promise<T>): Promise<T> {
   const names = Object.keys(access.environment);
   if (names.length > 0) ctx.log(`note: storage credentials ${names.join(', ')} were not used: this agent's storage drivers take none`);
-  const storage = abortableStorage(openStorage(access.url), ctx.signal);
-  try {
+  return usingStorage(abortableStorage(openStorage(access.url), ctx.signal), async (storage) => {
     const repo = await Repository.open(storage, access.password);
     repo.onUnreadableSnapshot = (_id, err) => ctx.log(`warning: ${err.message}: left out (run a check job)`);
-    return await work(repo);
-  } finally {
-    await closeQuietly(storage);
-  }
-}
-
-/** A failure to release handles must not hide the job's own outcome. */
-async function closeQuietly(storage: Storage): Promise<void> {
-  try {
-    await storage.close();
-  } catch {
-    // the job is done or has already failed; nothing to add
-  }
+    return work(repo);
+  });
 }

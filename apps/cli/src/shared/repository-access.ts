@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { Repository } from '@coffer/repository';
-import { openStorage, Storage } from '@coffer/storage';
+import { openStorage, usingStorage } from '@coffer/storage';
 import { CliError } from './cli-error';
 import { PasswordOptions, readPassword } from './password';
 
@@ -33,32 +33,14 @@ export function repositoryLocation(options: RepositoryOptions, env: NodeJS.Proce
  * The location is checked before the password is asked for, so a typo costs no typing.
  */
 export async function withRepository<T>(options: RepositoryOptions, work: (repo: Repository) => Promise<T>): Promise<T> {
-  const storage = openStorage(repositoryLocation(options));
-  try {
+  return usingStorage(openStorage(repositoryLocation(options)), async (storage) => {
     const repo = await Repository.open(storage, await readPassword(options));
     repo.onUnreadableSnapshot = (id, err) => process.stderr.write(`coffer: warning: ${err.message}: left out (run "coffer repo check")\n`);
-    return await work(repo);
-  } finally {
-    await closeQuietly(storage);
-  }
+    return work(repo);
+  });
 }
 
 /** Creates a repository (`init`); the password is asked for twice at a prompt. */
 export async function withNewRepository<T>(options: RepositoryOptions, work: (repo: Repository) => Promise<T>): Promise<T> {
-  const storage = openStorage(repositoryLocation(options));
-  try {
-    const repo = await Repository.init(storage, await readPassword(options, true));
-    return await work(repo);
-  } finally {
-    await closeQuietly(storage);
-  }
-}
-
-/** A failure to release handles must not hide the outcome of the command itself. */
-async function closeQuietly(storage: Storage): Promise<void> {
-  try {
-    await storage.close();
-  } catch {
-    // nothing useful to tell the user: the work is done or has already failed
-  }
+  return usingStorage(openStorage(repositoryLocation(options)), async (storage) => work(await Repository.init(storage, await readPassword(options, true))));
 }

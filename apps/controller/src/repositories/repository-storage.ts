@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { IntegrityError, NotARepositoryError, Repository, RepositoryError, RepositoryExistsError, SnapshotRef, WriteOnlyKeyError, WrongPasswordError } from '@coffer/repository';
-import { describeLocation, openStorage, Storage, StorageError } from '@coffer/storage';
+import { describeLocation, openStorage, Storage, StorageError, usingStorage } from '@coffer/storage';
 import { ApiException } from '../shared/api-exception';
 
 /** What opening a repository needs; the secrets never leave the controller. */
@@ -63,11 +63,9 @@ export class CofferRepositoryStorage extends RepositoryStorage {
       throw toApiException(err, where);
     }
     try {
-      return await work(storage);
+      return await usingStorage(storage, work);
     } catch (err) {
       throw toApiException(err, where);
-    } finally {
-      await storage.close().catch(() => undefined);
     }
   }
 }

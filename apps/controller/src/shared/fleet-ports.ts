@@ -38,12 +38,8 @@ export abstract class PolicyDirectory {
   abstract findByName(name: string): Promise<StoredPolicy | null>;
 }
 
-/** A snapshot a job reported, for the catalog. */
-export interface SnapshotRecordInput {
-  repositoryName: string;
-  agentName: string | null;
-  policyName: string | null;
-  jobId: string | null;
+/** What a snapshot says about itself (as an agent reports it and the repository stores it). */
+export interface SnapshotFacts {
   id: string;
   time: Date;
   hostname: string;
@@ -56,6 +52,14 @@ export interface SnapshotRecordInput {
   bytesNew: number;
   bytesStored: number;
   durationSeconds: number;
+}
+
+/** A snapshot a job reported, for the catalog: its facts and where it came from. */
+export interface SnapshotRecordInput extends SnapshotFacts {
+  repositoryName: string;
+  agentName: string | null;
+  policyName: string | null;
+  jobId: string | null;
 }
 
 /** A catalog entry found by id or prefix. */

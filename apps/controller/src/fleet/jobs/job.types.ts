@@ -1,4 +1,5 @@
 import type { JobKind, JobStatus, PolicyRetention, PolicySource } from '@coffer/contracts';
+import type { SnapshotFacts } from '../../shared/fleet-ports';
 
 export type { JobKind, JobStatus };
 
@@ -108,20 +109,7 @@ export interface JobDraft {
 export type ReportedOutcome = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 
 /** A snapshot a backup job reported. */
-export interface ReportedSnapshot {
-  id: string;
-  time: Date;
-  hostname: string;
-  sourceKind: string;
-  paths: string[];
-  tags: string[];
-  parentId: string | null;
-  files: number;
-  bytesRead: number;
-  bytesNew: number;
-  bytesStored: number;
-  durationSeconds: number;
-}
+export type ReportedSnapshot = SnapshotFacts;
 
 /** An agent's JobFinished, mapped from the protocol. */
 export interface JobFinishedReport {
