@@ -3,7 +3,7 @@ import { arch, freemem, hostname, loadavg, platform, release, totalmem, uptime }
 import { resolve } from 'node:path';
 import { agentVersion } from '../shared/agent-version';
 import { DiskSpace, DiskSpaceProbe } from './disk-space';
-import { BACKUP_TOOLS, detectTools, ToolVersion } from './tool-detector';
+import { BACKUP_TOOLS, detectTools, ToolVersion } from '@coffer/sources';
 
 /**
  * The state of the agent's host, as a Heartbeat reports it: the same shape the controller's

@@ -6,7 +6,7 @@ import { abortableIterable, abortError, throwIfAborted } from './job-abort';
 import type { JobContext } from './job-context';
 import { describeJobError } from './job-errors';
 import type { BackupSource, JobRequest, JobSpec, SnapshotSummary } from './job-types';
-import { commandOutput } from './command-output';
+import { commandOutput } from '@coffer/sources';
 import { withRepository } from './open-repository';
 
 type BackupSpec = Extract<JobSpec, { kind: 'backup' }>;

@@ -4,7 +4,7 @@
  * a job can always be stopped — gracefully through its AbortSignal, or by killing the
  * process when its work cannot be interrupted.
  */
-import { killGroup } from './command-output';
+import { killGroup } from '@coffer/sources';
 import { JobAbortedError } from './job-abort';
 import { emptyProducts, JobContext, ProgressUpdate } from './job-context';
 import { describeJobError } from './job-errors';

@@ -1,5 +1,6 @@
-import { commandOutput } from './command-output';
-import { JobAbortedError } from './job-abort';
+import { commandOutput, toolOutput } from './tool-output';
+
+class StoppedError extends Error {}
 
 async function drain(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -36,9 +37,9 @@ describe('commandOutput', () => {
     const abort = new AbortController();
     const out = commandOutput('echo started; exec sleep 30', { signal: abort.signal, onStderrLine: () => undefined });
     const reading = drain(out);
-    setTimeout(() => abort.abort(new JobAbortedError('timeout')), 200);
+    setTimeout(() => abort.abort(new StoppedError('timeout')), 200);
     const started = Date.now();
-    await expect(reading).rejects.toBeInstanceOf(JobAbortedError);
+    await expect(reading).rejects.toBeInstanceOf(StoppedError);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -50,5 +51,17 @@ describe('commandOutput', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(total).toBe(5_000_000);
+  });
+
+  test('a tool that reports its real output length gets its trailing bytes cut there', async () => {
+    const trim = { holdBack: 4, outputLength: (stderr: string) => Number(/after (\d+) bytes/.exec(stderr)?.[1]) };
+    const out = toolOutput('/bin/sh', ['-c', "printf 'payloadMARK'; echo 'done after 7 bytes' >&2"], { trim });
+    expect((await drain(out)).toString()).toBe('payload');
+  });
+
+  test('a tool that exits 0 but reports more output than it wrote fails', async () => {
+    const trim = { holdBack: 4, outputLength: () => 99 };
+    const out = toolOutput('/bin/sh', ['-c', "printf 'short'"], { trim, label: 'redis-cli' });
+    await expect(drain(out)).rejects.toThrow('redis-cli reported 99 bytes of output but wrote 5');
   });
 });
