@@ -14,6 +14,7 @@ import { registerRestoreCommand } from './commands/restore.command';
 import { registerSnapshotsCommand } from './commands/snapshots.command';
 import { registerStatsCommand } from './commands/stats.command';
 import { registerUnlockCommand } from './commands/unlock.command';
+import { registerVerifyCommand } from './commands/verify.command';
 import { FLEET_ENVIRONMENT_HELP, registerFleetCommands } from './fleet/fleet.commands';
 import { oneLine, reportFailure } from './shared/cli-error';
 import { EXIT_CODES_HELP, ExitCode } from './shared/exit-codes';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerDumpCommand(repo);
   registerDiffCommand(repo);
   registerCheckCommand(repo);
+  registerVerifyCommand(repo);
   registerForgetCommand(repo);
   registerPruneCommand(repo);
   registerKeyCommand(repo);

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { IntegrityError, RepositoryError, WriteOnlyKeyError } from '@coffer/repository';
+import { HookFailedError, SourceError, ToolFailedError } from '@coffer/sources';
 import { StorageError } from '@coffer/storage';
 
 /** A failure the user can act on, raised by the CLI itself (bad option, unreadable password file…). */
@@ -35,6 +36,9 @@ function isUserFacing(err: unknown): err is Error {
     err instanceof IntegrityError ||
     err instanceof WriteOnlyKeyError ||
     err instanceof CommanderError ||
+    err instanceof SourceError ||
+    err instanceof ToolFailedError ||
+    err instanceof HookFailedError ||
     isSystemError(err)
   );
 }

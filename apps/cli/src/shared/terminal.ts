@@ -55,6 +55,11 @@ export class Terminal {
     this.toStderr(`note: ${message}`);
   }
 
+  /** A line of a tool's or hook's own output (pg_dump, a before hook), passed through on stderr. */
+  log(line: string): void {
+    this.toStderr(line);
+  }
+
   /** One of several problems a command found (check, restore); the command then fails. */
   problem(message: string): void {
     this.toStderr(`error: ${message}`);

@@ -1,4 +1,4 @@
-import { runTool, ToolFailedError } from '../process/run-tool';
+import { runTool } from '../process/run-tool';
 
 /** A command run before or after a backup or restore (stop a container, flush tables, run migrations). */
 export interface Hook {
@@ -55,7 +55,7 @@ export async function runHooks(hooks: Hook[], phase: 'before' | 'after', context
       context.log(`${name} finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } catch (err) {
       if (context.signal?.aborted) throw err;
-      const message = err instanceof ToolFailedError || err instanceof Error ? err.message : String(err);
+      const message = err instanceof Error ? err.message : String(err);
       if (hook.onFailure === 'fail') throw new HookFailedError(`${message} (onFailure: fail)`);
       context.log(`${message}; going on (onFailure: continue)`);
     }

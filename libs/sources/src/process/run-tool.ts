@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
-import { pipeline } from 'node:stream/promises';
 import { createInterface } from 'node:readline';
-import { killGroup, truncate } from './tool-output';
+import { killGroup, ToolFailedError, truncate } from './tool-output';
+
+/** Also here: callers of runTool catch it. */
+export { ToolFailedError } from './tool-output';
+
 
 /** Options of runTool. */
 export interface RunToolOptions {
@@ -24,18 +27,6 @@ export interface RunToolOptions {
 export interface ToolRun {
   stdout: string;
   stderr: string;
-}
-
-/** A tool that exited non-zero, was killed, timed out or could not start. */
-export class ToolFailedError extends Error {
-  constructor(
-    message: string,
-    readonly stderr: string,
-    readonly exitCode: number | null,
-  ) {
-    super(message);
-    this.name = 'ToolFailedError';
-  }
 }
 
 const MAX_CAPTURE = 16 * 1024 * 1024;
@@ -77,10 +68,11 @@ export function runTool(file: string, args: string[], options: RunToolOptions = 
     if (options.input === undefined) child.stdin.end();
     else if (typeof options.input === 'string') child.stdin.end(options.input);
     else {
-      pipeline(options.input, child.stdin).catch((err: Error) => {
-        // The input failed (a damaged snapshot, say): the tool must not finish on half of it.
-        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') stop(err);
-      });
+      // pipe, not pipeline: a tool that stops reading early (pg_restore --list) must not
+      // fail the source, and a source that fails (a damaged snapshot) must stop the tool
+      // rather than let it finish on half of its input.
+      options.input.once('error', (err: Error) => stop(err));
+      options.input.pipe(child.stdin);
     }
 
     child.once('error', (err) => {

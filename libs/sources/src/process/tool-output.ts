@@ -5,6 +5,18 @@ import { Readable } from 'node:stream';
 /** How long a tool gets between SIGTERM and SIGKILL when it is stopped. */
 const KILL_GRACE_MS = 5_000;
 
+/** A tool that exited non-zero, was killed, timed out or could not start. */
+export class ToolFailedError extends Error {
+  constructor(
+    message: string,
+    readonly stderr: string,
+    readonly exitCode: number | null,
+  ) {
+    super(message);
+    this.name = 'ToolFailedError';
+  }
+}
+
 /** Options of toolOutput and commandOutput. */
 export interface ToolOutputOptions {
   /** Stops the tool; the stream then fails with the signal's reason. */
@@ -90,7 +102,7 @@ export function toolOutput(file: string, args: string[], options: ToolOutputOpti
     if (stderr.length < 64 * 1024) stderr += `${line}\n`;
     options.onStderrLine?.(line);
   });
-  child.once('error', (err) => output.destroy(new Error(`cannot run ${label}: ${err.message}`)));
+  child.once('error', (err) => output.destroy(new ToolFailedError(`cannot run ${label}: ${err.message}`, stderr, null)));
   // 'close' comes after the process exited AND its stdout and stderr were read to the end.
   child.once('close', (code, signal) => {
     if (killTimer) clearTimeout(killTimer);
@@ -100,7 +112,7 @@ export function toolOutput(file: string, args: string[], options: ToolOutputOpti
         const length = options.trim?.outputLength(stderr);
         const keep = length === undefined ? held.length : length - pushed;
         if (keep < 0 || keep > held.length) {
-          output.destroy(new Error(`${label} reported ${length} bytes of output but wrote ${pushed + held.length}`));
+          output.destroy(new ToolFailedError(`${label} reported ${length} bytes of output but wrote ${pushed + held.length}`, stderr, 0));
           return;
         }
         if (keep > 0) push(held.subarray(0, keep));
@@ -109,7 +121,7 @@ export function toolOutput(file: string, args: string[], options: ToolOutputOpti
       return;
     }
     const why = signal ? `${label} was killed by ${signal}` : `${label} exited with status ${code}`;
-    output.destroy(new Error(lastStderrLine ? `${why}: ${truncate(lastStderrLine, 300)}` : why));
+    output.destroy(new ToolFailedError(lastStderrLine ? `${why}: ${truncate(lastStderrLine, 300)}` : why, stderr, code));
   });
 
   const onAbort = () => output.destroy(options.signal?.reason instanceof Error ? options.signal.reason : new Error(`${label} was stopped`));

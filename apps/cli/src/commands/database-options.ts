@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { Command } from 'commander';
+import { parseDurationSeconds } from '@coffer/contracts';
+import { backupStreams, BackupOptions, BackupResult, openSnapshotFile, Repository, Snapshot } from '@coffer/repository';
+import { DatabaseSource, Hooks, planDatabaseBackup, SOURCE_MANIFEST_FILE, SnapshotFileOpener, ToolContext } from '@coffer/sources';
+import { CliError } from '../shared/cli-error';
+import { Terminal } from '../shared/terminal';
+
+/*
+ * What `repo backup`, `repo restore` and `repo verify` share for database sources: the
+ * password file, the hooks, how tool output reaches the terminal, and how a database backup
+ * becomes one snapshot.
+ */
+
+/** Options every database-aware command accepts. */
+export interface DatabaseAccessOptions {
+  dbPasswordFile?: string;
+  before?: string[];
+  after?: string[];
+  hookTimeout?: string;
+}
+
+/** Adds --db-password-file and the hook options to a command. */
+export function withDatabaseAccessOptions(command: Command, operation: 'backup' | 'restore'): Command {
+  return command
+    .option('--db-password-file <file>', "the database password, read from this file (never on the command line; without it the client's own files apply: ~/.pgpass, PGPASSFILE, ~/.my.cnf, REDISCLI_AUTH)")
+    .option('--before <command>', `run this shell command before the ${operation}; if it fails, the ${operation} does not run (repeatable)`, collectHook)
+    .option('--after <command>', `run this shell command after the ${operation}, whether it succeeded or not (COFFER_STATUS tells; repeatable)`, collectHook)
+    .option('--hook-timeout <duration>', 'stop a hook that runs longer than this (e.g. 30s, 5m)', '10m');
+}
+
+function collectHook(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The password from --db-password-file (its first line), or undefined. */
+export function readDatabasePassword(options: DatabaseAccessOptions): string | undefined {
+  if (options.dbPasswordFile === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(options.dbPasswordFile, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read the database password file ${options.dbPasswordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const password = text.split(/\r?\n/)[0];
+  if (password === '') throw new CliError(`the database password file ${options.dbPasswordFile} is empty`);
+  return password;
+}
+
+/** The hooks given with --before / --after; every one fails the operation when it fails. */
+export function hooksFrom(options: DatabaseAccessOptions): Hooks {
+  const timeoutSeconds = parseDurationSeconds(options.hookTimeout ?? '10m');
+  if (!timeoutSeconds) throw new CliError(`--hook-timeout "${options.hookTimeout}" is not a duration such as 30s, 5m or 1h`);
+  const hook = (run: string) => ({ run, timeoutSeconds, onFailure: 'fail' as const });
+  return { before: (options.before ?? []).map(hook), after: (options.after ?? []).map(hook) };
+}
+
+/** Tool and hook output goes to stderr as it comes, so a long dump or restore shows what it does. */
+export function toolContext(out: Terminal): ToolContext {
+  return { log: (line) => out.log(line) };
+}
+
+/**
+ * A database backup into one snapshot: the preflight (which fails before anything is
+ * written), the manifest, then each dump. Nothing is stored as a snapshot unless every
+ * dump tool exited 0.
+ */
+export async function backupDatabase(repo: Repository, source: DatabaseSource, context: ToolContext, options: BackupOptions): Promise<BackupResult> {
+  const plan = await planDatabaseBackup(source, context);
+  try {
+    const manifest = Buffer.from(`${JSON.stringify(plan.manifest, null, 2)}\n`);
+    return await backupStreams(repo, [{ name: SOURCE_MANIFEST_FILE, open: () => Readable.from([manifest]) }, ...plan.files], { sourceKind: plan.kind, paths: plan.paths }, options);
+  } finally {
+    await plan.dispose();
+  }
+}
+
+/** Reads files at the root of a snapshot, for database restores and verification. */
+export function snapshotOpener(repo: Repository, snapshot: Snapshot): SnapshotFileOpener {
+  return (name) => openSnapshotFile(repo, snapshot, `/${name}`);
+}
