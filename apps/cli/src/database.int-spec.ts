@@ -238,6 +238,30 @@ describe('coffer repo backup --postgres: failures write no snapshot', () => {
   });
 });
 
+describe('coffer repo backup --postgres: the password', () => {
+  test('reaches pg_dump in a private PGPASSFILE, never as an argument, and the file is gone afterwards', () => {
+    const shims = join(dir, 'spy');
+    mkdirSync(shims);
+    const seen = join(dir, 'seen');
+    const real = spawnSync('sh', ['-c', 'command -v pg_dump'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(
+      join(shims, 'pg_dump'),
+      `#!/bin/sh\nif [ "$1" != "--version" ]; then { echo "args: $*"; echo "file: $PGPASSFILE"; stat -c '%a' "$PGPASSFILE"; cat "$PGPASSFILE"; } > ${seen}; fi\nexec ${real} "$@"\n`,
+    );
+    chmodSync(join(shims, 'pg_dump'), 0o755);
+    const secret = join(dir, 'db-password');
+    writeFileSync(secret, 's3cr:et\n');
+    const run = coffer(['repo', 'backup', ...repo, '--postgres', dbUrl(SOURCE_DB), '--schema', 'tenant_a', '--db-password-file', secret], { env: { PATH: `${shims}:${process.env.PATH}` } });
+    expect(run.status).toBe(0);
+    const [args, file, mode, line] = spawnSync('cat', [seen], { encoding: 'utf8' }).stdout.trim().split('\n');
+    expect(args).not.toContain('s3cr');
+    expect(mode).toBe('600');
+    expect(line).toBe('*:*:*:*:s3cr\\:et');
+    expect(spawnSync('test', ['-e', file.replace('file: ', '')]).status).toBe(1);
+    expect(run.stdout + run.stderr).not.toContain('s3cr');
+  });
+});
+
 describe('coffer repo backup/restore: hooks', () => {
   test('a failing before hook means no backup; after hooks still run and learn the outcome', () => {
     const marker = join(dir, 'after-ran');

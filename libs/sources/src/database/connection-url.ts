@@ -31,8 +31,9 @@ export function parseDatabaseUrl(kind: DatabaseKind, url: string): DatabaseConne
     );
   }
   if (!parsed.hostname) throw new SourceError(`"${url}" names no host: expected ${example(kind)}`);
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  if (database.includes('/')) throw new SourceError(`"${url}": "${database}" is not a database name`);
+  const rawDatabase = parsed.pathname.replace(/^\//, '');
+  if (rawDatabase.includes('/')) throw new SourceError(`"${url}": "${rawDatabase}" is not a database name (write a "/" inside a name as %2F)`);
+  const database = decodeURIComponent(rawDatabase);
   if (kind === 'redis' && database !== '') throw new SourceError(`"${url}": a Redis backup takes the whole server; leave the path out (${example(kind)})`);
   return {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
