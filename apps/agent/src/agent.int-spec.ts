@@ -193,8 +193,8 @@ describe('coffer-agent run', () => {
 
     const hello = await waitFor(() => controller.messages('hello').find((h) => h.agentId === agentId), `hello\n${agent.stderr}`);
     expect(hello.agentVersion).toMatch(/^\d+\.\d+\.\d+/);
-    expect(hello.capabilities!.jobKinds).toEqual(['JOB_KIND_BACKUP', 'JOB_KIND_RESTORE', 'JOB_KIND_FORGET', 'JOB_KIND_PRUNE', 'JOB_KIND_CHECK']);
-    expect(hello.capabilities!.sourceKinds).toEqual(['files', 'command']);
+    expect(hello.capabilities!.jobKinds).toEqual(['JOB_KIND_BACKUP', 'JOB_KIND_RESTORE', 'JOB_KIND_FORGET', 'JOB_KIND_PRUNE', 'JOB_KIND_CHECK', 'JOB_KIND_VERIFY']);
+    expect(hello.capabilities!.sourceKinds).toEqual(['files', 'command', 'postgres', 'mysql', 'redis']);
     expect(hello.runningJobIds).toEqual([]);
 
     const beats = await waitFor(() => {
@@ -217,7 +217,7 @@ describe('coffer-agent run', () => {
       [extra, 'source'],
     ]);
     expect(health.disks[0].totalBytes).toBeGreaterThan(health.disks[0].freeBytes);
-    expect(health.tools.map((t) => t.name)).toEqual(['pg_dump', 'mariadb-dump', 'mysqldump', 'redis-cli']);
+    expect(health.tools.map((t) => t.name)).toEqual(['pg_dump', 'mariadb-dump', 'mysqldump', 'redis-cli', 'pg_restore', 'psql', 'mariadb', 'redis-server']);
     for (const tool of health.tools) expect(tool.version === '' || /^\d+(\.\d+)+$/.test(tool.version)).toBe(true);
 
     // Ping → Pong.

@@ -9,6 +9,7 @@ import { FleetModule } from './fleet/fleet.module';
 import { HealthModule } from './health/health.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RepositoriesModule } from './repositories/repositories.module';
+import { SecretStoreModule } from './secrets/secret-store.module';
 import { SecretsModule } from './shared/secrets.module';
 
 /**
@@ -27,6 +28,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         RepositoriesModule,
+        SecretStoreModule,
         PoliciesModule,
         CatalogModule,
         FleetModule,

@@ -26,12 +26,16 @@
  *   GET    /api/v1/jobs?status=&agent=&policy=&limit=   → JobView[] (newest first)
  *   GET    /api/v1/jobs/:id                   → JobDetailView
  *   POST   /api/v1/jobs/:id/cancel            → JobView   (409 when already finished)
- *   POST   /api/v1/restores                   RestoreRequest → JobView
+ *   POST   /api/v1/restores                   RestoreRequest → JobView   (into a directory, or a database: `database`)
+ *   POST   /api/v1/verifications              VerifyRequest → JobView    (422 not_a_database_snapshot)
+ *   PUT    /api/v1/secrets/:name              SetSecretRequest → SecretView  (value never returned)
+ *   GET    /api/v1/secrets                    → SecretView[]
+ *   DELETE /api/v1/secrets/:name              → 204
  *   GET    /api/v1/snapshots?agent=&policy=&repository=  → CatalogSnapshotView[] (newest first)
  *   GET    /healthz  /readyz                  no auth
  */
 
-import type { FieldProblem, PolicyDocument } from './policy';
+import type { FieldProblem, PolicyDocument, PolicyHook } from './policy';
 
 /** The error body of every failed request. */
 export interface ApiErrorBody {
@@ -173,7 +177,7 @@ export interface RunPolicyRequest {
   agent?: string;
 }
 
-export type JobKind = 'backup' | 'restore' | 'forget' | 'prune' | 'check';
+export type JobKind = 'backup' | 'restore' | 'forget' | 'prune' | 'check' | 'verify';
 
 export type JobStatus =
   | 'queued'
@@ -231,18 +235,73 @@ export interface JobView {
 export interface JobDetailView extends JobView {
   transitions: JobTransitionView[];
   log: string[];
-  /** Restore jobs: where, and what was asked. */
-  restore: { snapshotId: string; targetDir: string; include: string[] } | null;
+  /**
+   * Restore jobs: where, and what was asked. `targetDir` is "" for a database restore, whose
+   * target is in `database` (without any password).
+   */
+  restore: { snapshotId: string; targetDir: string; include: string[]; database?: RestoreDatabaseTarget } | null;
+  /** Verify jobs: the snapshot verified. */
+  verify: { snapshotId: string } | null;
 }
+
+/** A hook as a request gives it (defaults: timeout "10m", onFailure "fail"). */
+export type HookInput = Partial<PolicyHook> & { run: string };
+
+/**
+ * Where a database snapshot is restored. URLs never carry a password: `passwordSecret`
+ * names a secret of the controller's store, sent to the agent with the job only.
+ */
+export type RestoreDatabaseTarget =
+  | {
+      postgres: {
+        /** postgres://USER@HOST:PORT/TARGETDB (created if missing). */
+        url: string;
+        clean?: boolean;
+        schemas?: string[];
+        jobs?: number;
+        /** Which database of a snapshot holding several. */
+        sourceDatabase?: string;
+        globals?: boolean;
+        noOwner?: boolean;
+        passwordSecret?: string;
+      };
+    }
+  | { mysql: { url: string; clean?: boolean; sourceDatabase?: string; passwordSecret?: string } }
+  | { redis: { dir: string; clean?: boolean } };
 
 export interface RestoreRequest {
   /** Snapshot id or unique prefix of one in the catalog. */
   snapshot: string;
   /** The agent to restore on. */
   agent: string;
-  /** Absolute directory on that agent's host. */
-  target: string;
+  /** Absolute directory on that agent's host; exactly one of `target` and `database`. */
+  target?: string;
   include?: string[];
+  /** A database to restore a database snapshot into. */
+  database?: RestoreDatabaseTarget;
+  /** Commands run on the agent around the restore. */
+  hooks?: { before?: HookInput[]; after?: HookInput[] };
+}
+
+export interface VerifyRequest {
+  /** Snapshot id or unique prefix of one in the catalog (a database snapshot). */
+  snapshot: string;
+  /** The agent to verify on; default: the one that took the snapshot, when it is online. */
+  agent?: string;
+  /** Only look for the snapshot in this repository. */
+  repository?: string;
+}
+
+export interface SetSecretRequest {
+  /** The secret's value (e.g. a database password); stored encrypted, never returned. */
+  value: string;
+}
+
+/** A stored secret: its name only, never its value. */
+export interface SecretView {
+  name: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface CatalogSnapshotView {

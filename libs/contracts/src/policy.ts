@@ -96,9 +96,150 @@ const commandSourceSchema = z.strictObject({
   }),
 });
 
-/** One thing a policy backs up: files, or the standard output of a command. */
-export const policySourceSchema = z.union([filesSourceSchema, commandSourceSchema], {
-  error: () => 'must be either { files: { paths: [...] } } or { command: { run: ..., filename: ... } }',
+const absolutePathSchema = z.string().refine((p) => p.startsWith('/'), { message: 'must be an absolute path' });
+
+/** A name in the controller's secret store (`coffer secrets set NAME`). */
+export const secretNameSchema = z
+  .string()
+  .regex(NAME_PATTERN, 'must be a secret name: 1-63 characters of a-z, 0-9, ".", "_" or "-", starting and ending with a letter or digit');
+
+const DATABASE_SCHEMES: Record<'postgres' | 'mysql' | 'redis', { protocols: string[]; example: string }> = {
+  postgres: { protocols: ['postgres:', 'postgresql:'], example: 'postgres://USER@HOST:PORT/DATABASE' },
+  mysql: { protocols: ['mysql:', 'mariadb:'], example: 'mysql://USER@HOST:PORT/DATABASE' },
+  redis: { protocols: ['redis:'], example: 'redis://HOST:PORT' },
+};
+
+/**
+ * A database server URL without a password. Policies are stored, shown by the API and
+ * diffed: a password in them would be everywhere, so it is refused with the way to give one.
+ */
+function databaseUrlSchema(kind: 'postgres' | 'mysql' | 'redis') {
+  const { protocols, example } = DATABASE_SCHEMES[kind];
+  return z.string().superRefine((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be a URL like ${example}` });
+      return;
+    }
+    if (!protocols.includes(url.protocol)) {
+      ctx.addIssue({ code: 'custom', message: `must be a URL like ${example} (scheme ${protocols.join(' or ')})` });
+      return;
+    }
+    if (url.password) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must not carry a password (policies are stored and shown): put the password in passwordSecret (coffer secrets set NAME) or passwordFile (a file on the agent)',
+      });
+    }
+    if (!url.hostname) ctx.addIssue({ code: 'custom', message: `names no host: expected ${example}` });
+    const path = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    if (path.includes('/')) ctx.addIssue({ code: 'custom', message: `"${path}" is not a database name` });
+    if (kind === 'redis' && path !== '') ctx.addIssue({ code: 'custom', message: `a Redis backup takes the whole server: leave the path out (${example})` });
+  });
+}
+
+/** The database named in a URL's path, if any (the URL is already validated). */
+function urlDatabase(text: string): string {
+  try {
+    return decodeURIComponent(new URL(text).pathname.replace(/^\//, ''));
+  } catch {
+    return '';
+  }
+}
+
+const databaseNamesSchema = z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one name; leave it out instead');
+
+/** Where the agent finds the database password: a file on its host, or a secret the controller sends with the job. */
+const passwordFields = {
+  /** A file on the agent's host holding the password (its first line). */
+  passwordFile: absolutePathSchema.optional(),
+  /** A secret of the controller's store, sent to the agent inside the job only. */
+  passwordSecret: secretNameSchema.optional(),
+};
+
+function exclusivePasswords(value: { passwordFile?: string; passwordSecret?: string }, ctx: z.core.$RefinementCtx): void {
+  if (value.passwordFile !== undefined && value.passwordSecret !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['passwordSecret'], message: 'give either passwordFile or passwordSecret, not both' });
+  }
+}
+
+const postgresSourceSchema = z.strictObject({
+  postgres: z
+    .strictObject({
+      /** postgres://USER@HOST:PORT[/DATABASE]; no database and no `databases` = every database. */
+      url: databaseUrlSchema('postgres'),
+      databases: databaseNamesSchema.optional(),
+      /** Only these schemas of each database. */
+      schemas: databaseNamesSchema.optional(),
+      /** Also roles and tablespaces (pg_dumpall --globals-only). */
+      globals: z.boolean().optional(),
+      /** Only roles and tablespaces. */
+      globalsOnly: z.boolean().optional(),
+      ...passwordFields,
+    })
+    .superRefine((value, ctx) => {
+      exclusivePasswords(value, ctx);
+      if (value.globalsOnly) {
+        if (value.databases) ctx.addIssue({ code: 'custom', path: ['databases'], message: 'cannot be given with globalsOnly: true (which backs up roles and tablespaces only)' });
+        if (value.schemas) ctx.addIssue({ code: 'custom', path: ['schemas'], message: 'cannot be given with globalsOnly: true (which backs up roles and tablespaces only)' });
+        if (urlDatabase(value.url)) ctx.addIssue({ code: 'custom', path: ['url'], message: 'must name no database with globalsOnly: true (which backs up roles and tablespaces only)' });
+      }
+    }),
+});
+
+const mysqlSourceSchema = z.strictObject({
+  mysql: z
+    .strictObject({
+      /** mysql://USER@HOST:PORT[/DATABASE]; the URL's database and `databases` are backed up. */
+      url: databaseUrlSchema('mysql'),
+      databases: databaseNamesSchema.optional(),
+      ...passwordFields,
+    })
+    .superRefine((value, ctx) => {
+      exclusivePasswords(value, ctx);
+      if (!value.databases && urlDatabase(value.url) === '' && /^(mysql|mariadb):/.test(value.url)) {
+        ctx.addIssue({ code: 'custom', path: ['databases'], message: 'is required when the url names no database (mysql://USER@HOST:PORT/DATABASE)' });
+      }
+    }),
+});
+
+const redisSourceSchema = z.strictObject({
+  redis: z
+    .strictObject({
+      /** redis://HOST:PORT: the whole server, as an RDB file. */
+      url: databaseUrlSchema('redis'),
+      ...passwordFields,
+    })
+    .superRefine(exclusivePasswords),
+});
+
+/** The source kinds a policy knows, by their key. */
+export const POLICY_SOURCE_KINDS = ['files', 'command', 'postgres', 'mysql', 'redis'] as const;
+
+const SOURCE_SHAPES = [filesSourceSchema, commandSourceSchema, postgresSourceSchema, mysqlSourceSchema, redisSourceSchema] as const;
+
+/** One thing a policy backs up: files, the standard output of a command, or a database server. */
+export const policySourceSchema = z.union(SOURCE_SHAPES, {
+  error: () =>
+    'must be one of { files: { paths: [...] } }, { command: { run: ..., filename: ... } }, { postgres: { url: ... } }, { mysql: { url: ... } } or { redis: { url: ... } }',
+});
+
+/** A command run before or after a policy's backups (see libs/sources hooks). */
+export const hookSchema = z.strictObject({
+  /** Run with /bin/sh -c on the agent. */
+  run: z.string().trim().min(1, 'must not be empty'),
+  /** Killed, with everything it started, after this long. */
+  timeout: durationSchema.default('10m'),
+  /** fail: a failing hook fails the job (a failing "before" hook means no backup); continue: logged only. */
+  onFailure: z.enum(['fail', 'continue'], { error: () => 'must be "fail" or "continue"' }).default('fail'),
+});
+
+/** Hooks around an operation: "before" in order, then the work, then "after" (which run whatever happened). */
+export const hooksSchema = z.strictObject({
+  before: z.array(hookSchema).default([]),
+  after: z.array(hookSchema).default([]),
 });
 
 const keepCount = z.number().int('must be a whole number').min(0, 'must be 0 or more').optional();
@@ -142,6 +283,8 @@ export const policyDocumentSchema = z.strictObject({
   /** A job whose agent is offline fails as "agent offline" once this has passed. */
   startDeadline: durationSchema.default('1h'),
   tags: z.array(z.string().regex(/^[^,\s=]+(=[^,\s]*)?$/, 'tags are words or key=value without spaces or commas')).default([]),
+  /** Commands run on the agent around each backup job of this policy. */
+  hooks: hooksSchema.optional(),
 });
 
 /** A policy document as written (defaults not yet applied). */
@@ -150,6 +293,10 @@ export type PolicyDocumentInput = z.input<typeof policyDocumentSchema>;
 export type PolicyDocument = z.output<typeof policyDocumentSchema>;
 /** One source of a policy. */
 export type PolicySource = z.output<typeof policySourceSchema>;
+/** A hook as validated (defaults filled). */
+export type PolicyHook = z.output<typeof hookSchema>;
+/** Hooks as validated. */
+export type PolicyHooks = z.output<typeof hooksSchema>;
 /** A schedule of a policy. */
 export type PolicySchedule = z.output<typeof scheduleSchema>;
 /** Retention rules of a policy. */
@@ -173,10 +320,26 @@ export function parsePolicyDocument(document: unknown): PolicyParseResult {
 
 /** Flattens a zod error into field path + reason pairs, in document order. */
 export function toFieldProblems(error: z.ZodError): FieldProblem[] {
-  return error.issues.map((issue) => ({
+  return error.issues.flatMap(precise).map((issue) => ({
     path: issue.path.length === 0 ? '(document)' : issue.path.map(String).join('.'),
     reason: issueReason(issue),
   }));
+}
+
+/**
+ * A value that failed every shape of a keyed union (`{ postgres: {…} }` | `{ mysql: {…} }`
+ * | …) but says which it means is reported with that shape's own problems
+ * ("sources.0.postgres.url: must not carry a password"), not as "must be one of …". The
+ * shape meant is the one whose problems are all inside its key: no unknown key at the top,
+ * no missing key.
+ */
+function precise(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const meant = issue.errors.filter(
+    (branch) => branch.length > 0 && branch.every((inner) => inner.path.length > 1 || (inner.path.length === 1 && inner.code !== 'invalid_type')),
+  );
+  if (meant.length !== 1) return [issue];
+  return meant[0].flatMap(precise).map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as z.core.$ZodIssue);
 }
 
 function issueReason(issue: z.core.$ZodIssue): string {

@@ -1,6 +1,7 @@
 import type { agentV1 } from '@coffer/contracts';
 import type { HostHealth } from '../health/health-collector';
-import type { BackupSource, JobKind, JobOutcome, JobProgressReport, JobRequest, JobResult, JobSpec } from '../jobs/job-types';
+import type { Hooks } from '@coffer/sources';
+import type { BackupSource, DatabaseRestoreTarget, JobKind, JobOutcome, JobProgressReport, JobRequest, JobResult, JobSpec } from '../jobs/job-types';
 
 /*
  * The edge between the wire (generated proto types) and the agent's own types. Nothing
@@ -13,6 +14,7 @@ const KIND_BY_WIRE: Record<string, JobKind> = {
   JOB_KIND_FORGET: 'forget',
   JOB_KIND_PRUNE: 'prune',
   JOB_KIND_CHECK: 'check',
+  JOB_KIND_VERIFY: 'verify',
 };
 
 const OUTCOME_TO_WIRE: Record<JobOutcome, agentV1.JobOutcome> = {
@@ -24,8 +26,8 @@ const OUTCOME_TO_WIRE: Record<JobOutcome, agentV1.JobOutcome> = {
 
 /** What this agent can do, for Hello. */
 export const CAPABILITIES: agentV1.Capabilities = {
-  jobKinds: ['JOB_KIND_BACKUP', 'JOB_KIND_RESTORE', 'JOB_KIND_FORGET', 'JOB_KIND_PRUNE', 'JOB_KIND_CHECK'],
-  sourceKinds: ['files', 'command'],
+  jobKinds: ['JOB_KIND_BACKUP', 'JOB_KIND_RESTORE', 'JOB_KIND_FORGET', 'JOB_KIND_PRUNE', 'JOB_KIND_CHECK', 'JOB_KIND_VERIFY'],
+  sourceKinds: ['files', 'command', 'postgres', 'mysql', 'redis'],
 };
 
 /** A RunJob as a JobRequest, or why it cannot be run (the kind is a best guess for the record). */
@@ -64,16 +66,29 @@ function toJobSpec(kind: JobKind, wire: agentV1.RunJob__Output): JobSpec | strin
           sources.push({ kind: 'files', paths: f.paths, include: f.include, exclude: f.exclude, oneFileSystem: f.oneFileSystem });
         } else if (source.kind === 'command' && source.command) {
           sources.push({ kind: 'command', command: source.command.command, filename: source.command.filename });
+        } else if (source.kind === 'postgres' && source.postgres) {
+          const p = source.postgres;
+          sources.push({ kind: 'postgres', url: p.url, databases: p.databases, schemas: p.schemas, globals: p.globals, globalsOnly: p.globalsOnly, passwordFile: p.passwordFile, password: p.password });
+        } else if (source.kind === 'mysql' && source.mysql) {
+          const m = source.mysql;
+          sources.push({ kind: 'mysql', url: m.url, databases: m.databases, passwordFile: m.passwordFile, password: m.password });
+        } else if (source.kind === 'redis' && source.redis) {
+          const r = source.redis;
+          sources.push({ kind: 'redis', url: r.url, passwordFile: r.passwordFile, password: r.password });
         } else {
           return `a source of the backup job is of a kind this agent does not know (${source.kind ?? 'none'})`;
         }
       }
-      return { kind, policyName: s.policyName, sources, tags: s.tags };
+      return { kind, policyName: s.policyName, sources, tags: s.tags, hooks: toHooks(s.hooks) };
     }
     case 'restore': {
       const s = wire.restore!;
-      return { kind, snapshotId: s.snapshotId, targetDir: s.targetDir, include: s.include };
+      const database = toDatabaseTarget(s.database);
+      if (typeof database === 'string') return database;
+      return { kind, snapshotId: s.snapshotId, targetDir: s.targetDir, include: s.include, ...(database ? { database } : {}), hooks: toHooks(s.hooks) };
     }
+    case 'verify':
+      return { kind, snapshotId: wire.verify!.snapshotId };
     case 'forget': {
       const s = wire.forget!;
       const r = s.retention ?? { keepLast: 0, keepHourly: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0, keepWithin: '' };
@@ -91,6 +106,33 @@ function toJobSpec(kind: JobKind, wire: agentV1.RunJob__Output): JobSpec | strin
       return { kind, readData: s.readData, readDataSubsetPercent: s.readDataSubsetPercent };
     }
   }
+}
+
+/** Hook defaults: 10 minutes, and a failure fails the job. */
+const DEFAULT_HOOK_TIMEOUT_SECONDS = 600;
+
+function toHooks(wire: agentV1.Hooks__Output | null): Hooks {
+  const one = (h: agentV1.Hook__Output) => ({
+    run: h.run,
+    timeoutSeconds: h.timeoutSeconds > 0 ? h.timeoutSeconds : DEFAULT_HOOK_TIMEOUT_SECONDS,
+    onFailure: h.onFailure === 'HOOK_FAILURE_MODE_CONTINUE' ? ('continue' as const) : ('fail' as const),
+  });
+  return { before: (wire?.before ?? []).map(one), after: (wire?.after ?? []).map(one) };
+}
+
+/** A restore's database target; undefined for a directory restore; a string when it cannot be read. */
+function toDatabaseTarget(wire: agentV1.DatabaseTarget__Output | null): DatabaseRestoreTarget | undefined | string {
+  if (!wire) return undefined;
+  if (wire.kind === 'postgres' && wire.postgres) {
+    const p = wire.postgres;
+    return { kind: 'postgres', url: p.url, password: p.password, clean: p.clean, schemas: p.schemas, jobs: p.jobs, sourceDatabase: p.sourceDatabase, globals: p.globals, noOwner: p.noOwner };
+  }
+  if (wire.kind === 'mysql' && wire.mysql) {
+    const m = wire.mysql;
+    return { kind: 'mysql', url: m.url, password: m.password, clean: m.clean, sourceDatabase: m.sourceDatabase };
+  }
+  if (wire.kind === 'redis' && wire.redis) return { kind: 'redis', dir: wire.redis.dir, clean: wire.redis.clean };
+  return `the restore job's database target is of a kind this agent does not know (${wire.kind ?? 'none'})`;
 }
 
 export function jobFinishedMessage(r: JobResult): agentV1.AgentMessage {

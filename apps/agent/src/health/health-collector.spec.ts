@@ -47,7 +47,7 @@ describe('HealthCollector', () => {
 
   test('before tools are detected, each is reported as not found', async () => {
     const tools = (await new HealthCollector({ dataDir: dir }).collect()).tools;
-    expect(tools).toEqual(['pg_dump', 'mariadb-dump', 'mysqldump', 'redis-cli'].map((name) => ({ name, version: '', path: '' })));
+    expect(tools).toEqual(['pg_dump', 'pg_restore', 'psql', 'pg_dumpall', 'mariadb-dump', 'mysqldump', 'mariadb', 'mysql', 'redis-cli', 'redis-server', 'redis-check-rdb'].map((name) => ({ name, version: '', path: '' })));
   });
 
   test('a failing detection keeps what was known', async () => {

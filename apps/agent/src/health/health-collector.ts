@@ -3,7 +3,10 @@ import { arch, freemem, hostname, loadavg, platform, release, totalmem, uptime }
 import { resolve } from 'node:path';
 import { agentVersion } from '../shared/agent-version';
 import { DiskSpace, DiskSpaceProbe } from './disk-space';
-import { BACKUP_TOOLS, detectTools, ToolVersion } from '@coffer/sources';
+import { DATABASE_TOOLS, detectTools, ToolVersion } from '@coffer/sources';
+
+/** The tools the agent reports: every one a database source runs, for backups, restores and verification. */
+export const AGENT_TOOLS: readonly string[] = Object.values(DATABASE_TOOLS).flat();
 
 /**
  * The state of the agent's host, as a Heartbeat reports it: the same shape the controller's
@@ -29,7 +32,7 @@ const MAX_SOURCE_PATHS = 64;
  * the tool versions, which need processes, are detected at start and every 10 minutes.
  */
 export class HealthCollector {
-  private tools: ToolVersion[] = BACKUP_TOOLS.map((name) => ({ name, version: '', path: '' }));
+  private tools: ToolVersion[] = AGENT_TOOLS.map((name) => ({ name, version: '', path: '' }));
   private readonly sourcePaths = new Set<string>();
   private readonly disks = new DiskSpaceProbe();
   private timer?: NodeJS.Timeout;
@@ -83,7 +86,7 @@ export class HealthCollector {
 
   private async refreshTools(): Promise<void> {
     try {
-      this.tools = await (this.options.detect ?? (() => detectTools()))();
+      this.tools = await (this.options.detect ?? (() => detectTools(AGENT_TOOLS)))();
     } catch {
       // keep what was known: detection never stops the agent
     }

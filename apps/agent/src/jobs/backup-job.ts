@@ -6,7 +6,8 @@ import { abortableIterable, abortError, throwIfAborted } from './job-abort';
 import type { JobContext } from './job-context';
 import { describeJobError } from './job-errors';
 import type { BackupSource, JobRequest, JobSpec, SnapshotSummary } from './job-types';
-import { commandOutput } from '@coffer/sources';
+import { commandOutput, withHooks } from '@coffer/sources';
+import { backupDatabaseSource, describeDatabaseSource } from './database-job';
 import { withRepository } from './open-repository';
 
 type BackupSpec = Extract<JobSpec, { kind: 'backup' }>;
@@ -15,18 +16,30 @@ type BackupSpec = Extract<JobSpec, { kind: 'backup' }>;
  * BACKUP: one snapshot per source, recorded with host = the agent's name (several agents
  * may share a machine, and the name is what policies and the catalog know) and tags
  * ["policy=NAME", ...tags]. A failing source does not stop the others; the job fails if
- * any did, and still reports the snapshots that were written.
+ * any did, and still reports the snapshots that were written. The policy's hooks run around
+ * the whole job: a failing "before" hook (onFailure: fail) means no source is backed up.
  */
 export async function runBackupJob(request: JobRequest, spec: BackupSpec, ctx: JobContext): Promise<void> {
   if (spec.sources.length === 0) throw new Error('the backup job names no sources');
   const tags = [...(spec.policyName ? [`policy=${spec.policyName}`] : []), ...spec.tags];
+  const hookContext = { log: (line: string) => ctx.log(line), signal: ctx.signal, env: { COFFER_POLICY: spec.policyName, COFFER_JOB_ID: request.jobId } };
+  if (spec.hooks.before.length > 0) ctx.progress({ phase: 'running before hooks' });
+  await withHooks(spec.hooks, 'backup', hookContext, () => backUpSources(request, spec, tags, ctx));
+}
+
+async function backUpSources(request: JobRequest, spec: BackupSpec, tags: string[], ctx: JobContext): Promise<void> {
   await withRepository(request.repository, ctx, async (repo) => {
     const failures: string[] = [];
     for (const source of spec.sources) {
       throwIfAborted(ctx.signal);
       const label = describeSource(source);
       try {
-        const result = source.kind === 'files' ? await backupFilesSource(repo, source, tags, ctx) : await backupCommandSource(repo, source, tags, ctx);
+        const result =
+          source.kind === 'files'
+            ? await backupFilesSource(repo, source, tags, ctx)
+            : source.kind === 'command'
+              ? await backupCommandSource(repo, source, tags, ctx)
+              : await backupDatabaseSource(repo, source, tags, ctx);
         ctx.products.snapshots.push(summarize(result));
         const warnings = result.snapshot.warnings.length;
         ctx.log(`snapshot ${result.snapshotId.slice(0, 8)} of ${label} saved${warnings > 0 ? ` with ${warnings} warning(s): what could not be read is not in it` : ''}`);
@@ -43,9 +56,14 @@ export async function runBackupJob(request: JobRequest, spec: BackupSpec, ctx: J
   });
 }
 
-/** Names a source in the job log. A command is named by its file name only: command lines often carry credentials. */
-function describeSource(source: BackupSource): string {
-  return source.kind === 'files' ? `files ${source.paths.join(', ')}` : `command output "${source.filename}"`;
+/**
+ * Names a source in the job log. A command is named by its file name only: command lines
+ * often carry credentials; a database by its URL, which never carries a password.
+ */
+export function describeSource(source: BackupSource): string {
+  if (source.kind === 'files') return `files ${source.paths.join(', ')}`;
+  if (source.kind === 'command') return `command output "${source.filename}"`;
+  return describeDatabaseSource(source);
 }
 
 async function backupFilesSource(repo: Repository, source: Extract<BackupSource, { kind: 'files' }>, tags: string[], ctx: JobContext): Promise<BackupResult> {

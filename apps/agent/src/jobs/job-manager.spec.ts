@@ -72,7 +72,7 @@ function backup(jobId: string, timeoutSeconds = 0): JobRequest {
     attempt: 1,
     timeoutSeconds,
     repository: { name: 'r', url: 'file:///srv/repo', password: 'secret-password', environment: {} },
-    spec: { kind: 'backup', policyName: 'p', sources: [{ kind: 'files', paths: ['/srv'], include: [], exclude: [], oneFileSystem: false }], tags: [] },
+    spec: { kind: 'backup', policyName: 'p', sources: [{ kind: 'files', paths: ['/srv'], include: [], exclude: [], oneFileSystem: false }], tags: [], hooks: { before: [], after: [] } },
   };
 }
 

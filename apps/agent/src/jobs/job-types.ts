@@ -1,10 +1,12 @@
+import type { Hooks } from '@coffer/sources';
+
 /*
  * The agent's own view of jobs, mapped from and to the wire types at the edge
  * (connection/job-messages.ts). Nothing here depends on gRPC.
  */
 
 /** What a job does. */
-export type JobKind = 'backup' | 'restore' | 'forget' | 'prune' | 'check';
+export type JobKind = 'backup' | 'restore' | 'forget' | 'prune' | 'check' | 'verify';
 
 /** How a job ended. */
 export type JobOutcome = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
@@ -18,10 +20,32 @@ export interface RepositoryAccess {
   environment: Record<string, string>;
 }
 
+/**
+ * Where a database source's password comes from: `password` (SECRET, from the controller's
+ * secret store, in memory only and never logged) or `passwordFile` on this host; '' = none.
+ */
+export interface DatabasePassword {
+  passwordFile: string;
+  password: string;
+}
+
+/** A database server a backup job dumps. URLs never carry a password. */
+export type DatabaseBackupSource =
+  | ({ kind: 'postgres'; url: string; databases: string[]; schemas: string[]; globals: boolean; globalsOnly: boolean } & DatabasePassword)
+  | ({ kind: 'mysql'; url: string; databases: string[] } & DatabasePassword)
+  | ({ kind: 'redis'; url: string } & DatabasePassword);
+
 /** One thing a backup job backs up (one snapshot each). */
 export type BackupSource =
   | { kind: 'files'; paths: string[]; include: string[]; exclude: string[]; oneFileSystem: boolean }
-  | { kind: 'command'; command: string; filename: string };
+  | { kind: 'command'; command: string; filename: string }
+  | DatabaseBackupSource;
+
+/** A database a restore job writes into. `password` is SECRET ('' = none). */
+export type DatabaseRestoreTarget =
+  | { kind: 'postgres'; url: string; password: string; clean: boolean; schemas: string[]; jobs: number; sourceDatabase: string; globals: boolean; noOwner: boolean }
+  | { kind: 'mysql'; url: string; password: string; clean: boolean; sourceDatabase: string }
+  | { kind: 'redis'; dir: string; clean: boolean };
 
 /** Retention rules; 0 / '' = rule not used. */
 export interface RetentionSpec {
@@ -36,8 +60,9 @@ export interface RetentionSpec {
 
 /** The kind-specific part of a job. */
 export type JobSpec =
-  | { kind: 'backup'; policyName: string; sources: BackupSource[]; tags: string[] }
-  | { kind: 'restore'; snapshotId: string; targetDir: string; include: string[] }
+  | { kind: 'backup'; policyName: string; sources: BackupSource[]; tags: string[]; hooks: Hooks }
+  | { kind: 'restore'; snapshotId: string; targetDir: string; include: string[]; database?: DatabaseRestoreTarget; hooks: Hooks }
+  | { kind: 'verify'; snapshotId: string }
   | { kind: 'forget'; retention: RetentionSpec; tag: string; host: string }
   | { kind: 'prune' }
   | { kind: 'check'; readData: boolean; readDataSubsetPercent: number };

@@ -5,6 +5,7 @@ import { runForgetJob } from './forget-job';
 import type { JobRequest } from './job-types';
 import { runPruneJob } from './prune-job';
 import { runRestoreJob } from './restore-job';
+import { runVerifyJob } from './verify-job';
 
 /** Runs a job's work by kind. Resolves when it succeeded; throws (for people) when not. */
 export async function runJobWork(request: JobRequest, ctx: JobContext): Promise<void> {
@@ -20,5 +21,7 @@ export async function runJobWork(request: JobRequest, ctx: JobContext): Promise<
       return runPruneJob(request, ctx);
     case 'check':
       return runCheckJob(request, spec, ctx);
+    case 'verify':
+      return runVerifyJob(request, spec, ctx);
   }
 }

@@ -11,6 +11,9 @@ import type {
   JobDetailView,
   JobStatus,
   JobView,
+  SecretView,
+  SetSecretRequest,
+  VerifyRequest,
   JoinTokenView,
   LoginRequest,
   LoginResponse,
@@ -197,6 +200,22 @@ export class ControllerClient {
 
   startRestore(request: RestoreRequest): Promise<JobView> {
     return this.request('POST', '/restores', { body: request });
+  }
+
+  startVerify(request: VerifyRequest): Promise<JobView> {
+    return this.request('POST', '/verifications', { body: request });
+  }
+
+  setSecret(name: string, request: SetSecretRequest): Promise<SecretView> {
+    return this.request('PUT', `/secrets/${segment(name)}`, { body: request });
+  }
+
+  listSecrets(): Promise<SecretView[]> {
+    return this.request('GET', '/secrets');
+  }
+
+  async deleteSecret(name: string): Promise<void> {
+    await this.request('DELETE', `/secrets/${segment(name)}`);
   }
 
   listSnapshots(filter: SnapshotFilter = {}): Promise<CatalogSnapshotView[]> {

@@ -6,6 +6,8 @@ import { registerLoginCommands } from './commands/login.command';
 import { registerPoliciesCommands } from './commands/policies.command';
 import { registerReposCommands } from './commands/repos.command';
 import { registerRestoreCommand } from './commands/restore.command';
+import { registerSecretsCommands } from './commands/secrets.command';
+import { registerVerifyCommand } from './commands/verify.command';
 import { registerCatalogCommands, registerSnapshotsCommand } from './commands/snapshots.command';
 import { registerTokensCommands } from './commands/tokens.command';
 
@@ -20,6 +22,7 @@ export function registerFleetCommands(program: Command): void {
   registerTokensCommands(program);
   registerAgentsCommands(program);
   registerReposCommands(program);
+  registerSecretsCommands(program);
   registerApplyCommand(program);
   registerPoliciesCommands(program);
   registerRunCommand(program);
@@ -28,4 +31,5 @@ export function registerFleetCommands(program: Command): void {
   registerSnapshotsCommand(program);
   registerCatalogCommands(program);
   registerRestoreCommand(program);
+  registerVerifyCommand(program);
 }

@@ -28,6 +28,7 @@ function job(id: string, status: JobStatus, extra: Partial<JobDetailView> = {}):
     transitions: [],
     log: [],
     restore: null,
+    verify: null,
     ...extra,
   };
 }

@@ -128,6 +128,7 @@ describe('SnapshotCatalog', () => {
       paths: ['/var/www'],
       agentName: 'web-1',
       policyName: 'nightly',
+      sourceKind: 'files',
     });
     expect((await catalog.findSnapshot('AAAA2')).id).toBe(hex('aaaa2'));
     expect(await apiError(catalog.findSnapshot('aaaa'))).toMatchObject({ status: 409, code: 'ambiguous' });

@@ -80,24 +80,24 @@ export class CatalogService implements SnapshotCatalog {
   }
 
   /** SnapshotCatalog: the available snapshot with this id or unique id prefix (at least 4 hex digits). */
-  async findSnapshot(idOrPrefix: string): Promise<CatalogSnapshotRef> {
+  async findSnapshot(idOrPrefix: string, repositoryName?: string): Promise<CatalogSnapshotRef> {
     const prefix = idOrPrefix.trim().toLowerCase();
     if (!/^[0-9a-f]{4,64}$/.test(prefix)) {
       throw new ApiException(404, 'not_found', `"${idOrPrefix}" is not a snapshot id: give at least 4 hex digits of one (GET /api/v1/snapshots lists them)`);
     }
-    const matches = await this.query()
+    const query = this.query()
       .andWhere('s.snapshot_id LIKE :prefix', { prefix: `${prefix}%` })
-      .andWhere(`s.status = 'available'`)
-      .limit(10)
-      .getMany();
-    if (matches.length === 0) throw new ApiException(404, 'not_found', `no snapshot ${prefix} in the catalog`);
+      .andWhere(`s.status = 'available'`);
+    if (repositoryName !== undefined) query.andWhere('r.name = :repository', { repository: repositoryName });
+    const matches = await query.limit(10).getMany();
+    if (matches.length === 0) throw new ApiException(404, 'not_found', `no snapshot ${prefix} in the catalog${repositoryName !== undefined ? ` of repository "${repositoryName}"` : ''}`);
     if (matches.length > 1) {
       throw new ApiException(409, 'ambiguous', `snapshot id ${prefix} is ambiguous (${matches.length === 10 ? '10 or more' : matches.length} snapshots start with it): give more digits`, {
         candidates: matches.map((m) => m.snapshotId),
       });
     }
     const [match] = matches;
-    return { id: match.snapshotId, repositoryName: match.repository!.name, hostname: match.hostname, paths: match.paths, agentName: match.agentName, policyName: match.policyName };
+    return { id: match.snapshotId, repositoryName: match.repository!.name, hostname: match.hostname, paths: match.paths, agentName: match.agentName, policyName: match.policyName, sourceKind: match.sourceKind };
   }
 
   /** Catalogued snapshots, newest first. */

@@ -98,7 +98,7 @@ describe('PUT /api/v1/policies/:name', () => {
     expect(problems.map((p) => p.path)).toEqual([
       'name',
       'sources.0.files.paths.0',
-      'sources.1',
+      'sources.1.command.filename',
       'schedules.0.cron',
       'schedules.1.timezone',
       'retention.keepDaily',

@@ -21,6 +21,12 @@ export abstract class RepositoryDirectory {
   abstract resolveAccess(name: string): Promise<RepositoryAccessSecret>;
 }
 
+/** Named secrets (database passwords) that job specs refer to. */
+export abstract class SecretDirectory {
+  /** The decrypted values of those of `names` that exist, for a job only. Never logged or returned. */
+  abstract resolveSecrets(names: string[]): Promise<Map<string, string>>;
+}
+
 /** A stored policy. */
 export interface StoredPolicy {
   id: string;
@@ -70,6 +76,8 @@ export interface CatalogSnapshotRef {
   paths: string[];
   agentName: string | null;
   policyName: string | null;
+  /** "files", "stdin", "postgres", "mysql", "redis". */
+  sourceKind: string;
 }
 
 /** The snapshot catalog (an index of the repositories, never the only copy). */
@@ -80,7 +88,8 @@ export abstract class SnapshotCatalog {
   abstract markForgotten(repositoryName: string, snapshotIds: string[]): Promise<void>;
   /**
    * The one snapshot whose id is `idOrPrefix` or starts with it; throws ApiException
-   * 404 not_found when none, 409 ambiguous when several match.
+   * 404 not_found when none, 409 ambiguous when several match. `repositoryName` limits the
+   * search to one repository.
    */
-  abstract findSnapshot(idOrPrefix: string): Promise<CatalogSnapshotRef>;
+  abstract findSnapshot(idOrPrefix: string, repositoryName?: string): Promise<CatalogSnapshotRef>;
 }

@@ -9,6 +9,16 @@ import { DatabaseBackupPlan, DatabaseKind, DatabaseRestoreReport, SnapshotFileOp
  * sources as URLs (from flags or a policy) and a password from a file or the secret store.
  */
 
+/**
+ * The tools each engine runs (alternatives included: mariadb-dump or mysqldump), for the
+ * agent's health report: a policy's job fails in preflight when one it needs is missing.
+ */
+export const DATABASE_TOOLS: Record<DatabaseKind, readonly string[]> = {
+  postgres: ['pg_dump', 'pg_restore', 'psql', 'pg_dumpall'],
+  mysql: ['mariadb-dump', 'mysqldump', 'mariadb', 'mysql'],
+  redis: ['redis-cli', 'redis-server', 'redis-check-rdb'],
+};
+
 /** A database source as the CLI and policies give it. */
 export type DatabaseSource =
   | { kind: 'postgres'; url: string; password?: string; databases?: string[]; schemas?: string[]; globals?: boolean; globalsOnly?: boolean }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { JobDetailView, JobStatus, JobView } from '@coffer/contracts';
+import type { JobDetailView, JobStatus, JobView, RestoreDatabaseTarget } from '@coffer/contracts';
 import { CliError } from '../../shared/cli-error';
 import { ExitCode } from '../../shared/exit-codes';
 import { formatBytes, formatLocalTime, formatTable, shortId } from '../../shared/format';
@@ -179,8 +179,9 @@ function jobDetail(j: JobDetailView): string {
   if (j.snapshotIds.length > 0) lines.push(`snapshots:   ${j.snapshotIds.join(', ')}`);
   if (j.restore) {
     const include = j.restore.include.length > 0 ? `, only ${j.restore.include.join(' ')}` : '';
-    lines.push(`restore:     snapshot ${j.restore.snapshotId} into ${j.restore.targetDir}${include}`);
+    lines.push(`restore:     snapshot ${j.restore.snapshotId} into ${j.restore.database ? describeDatabaseTarget(j.restore.database) : j.restore.targetDir}${include}`);
   }
+  if (j.verify) lines.push(`verify:      snapshot ${j.verify.snapshotId}`);
   if (j.progress) {
     const p = j.progress;
     const files = p.filesTotal > 0 ? `${p.filesDone}/${p.filesTotal}` : `${p.filesDone}`;
@@ -193,4 +194,11 @@ function jobDetail(j: JobDetailView): string {
   lines.push('', j.log.length > 0 ? 'log:' : 'log:         (empty)');
   for (const line of j.log) lines.push(`  ${line}`);
   return lines.join('\n');
+}
+
+/** A restore's database target as `jobs show` prints it (names a password secret, never a value). */
+function describeDatabaseTarget(target: RestoreDatabaseTarget): string {
+  if ('redis' in target) return `Redis data directory ${target.redis.dir}${target.redis.clean ? ' (clean)' : ''}`;
+  const [url, clean, secret] = 'postgres' in target ? [target.postgres.url, target.postgres.clean, target.postgres.passwordSecret] : [target.mysql.url, target.mysql.clean, target.mysql.passwordSecret];
+  return `${url}${clean ? ' (clean)' : ''}${secret ? ` (password: secret ${secret})` : ''}`;
 }

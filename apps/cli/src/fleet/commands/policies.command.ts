@@ -71,5 +71,9 @@ function policyTable(views: PolicyView[]): string {
 }
 
 function describeSource(source: PolicySource): string {
-  return 'files' in source ? source.files.paths.join(' ') : `${source.command.filename} (command)`;
+  if ('files' in source) return source.files.paths.join(' ');
+  if ('command' in source) return `${source.command.filename} (command)`;
+  if ('postgres' in source) return `${source.postgres.url} (postgres)`;
+  if ('mysql' in source) return `${source.mysql.url} (mysql)`;
+  return `${source.redis.url} (redis)`;
 }

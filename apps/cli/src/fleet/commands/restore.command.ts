@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import type { HookInput, RestoreDatabaseTarget, RestoreRequest } from '@coffer/contracts';
 import { CliError } from '../../shared/cli-error';
 import { ExitCode } from '../../shared/exit-codes';
 import { collect } from '../../shared/option-parsers';
@@ -11,27 +12,141 @@ interface RestoreOptions extends ControllerOptions, JsonOptions {
   agent?: string;
   target?: string;
   include?: string[];
+  postgres?: string;
+  mysql?: string;
+  redisDir?: string;
+  clean?: boolean;
+  schema?: string[];
+  jobs?: number;
+  database?: string;
+  noOwner?: boolean;
+  globals?: boolean;
+  dbPasswordSecret?: string;
+  before?: string[];
+  after?: string[];
   wait?: boolean;
 }
 
-/** `coffer restore SNAPSHOT --agent A --target DIR`: a restore job, run by an agent on its host. */
+/** `--jobs N`: parallel pg_restore jobs, 1 to 64. */
+function restoreJobs(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 64) throw new InvalidArgumentError('give a whole number from 1 to 64.');
+  return n;
+}
+
+/**
+ * The restore request the options describe: into a directory (--target) or a database
+ * (--postgres URL | --mysql URL | --redis-dir DIR). Exactly one of them.
+ */
+export function toRestoreRequest(snapshot: string, options: RestoreOptions): RestoreRequest {
+  const chosen = [
+    options.target !== undefined && '--target',
+    options.postgres !== undefined && '--postgres',
+    options.mysql !== undefined && '--mysql',
+    options.redisDir !== undefined && '--redis-dir',
+  ].filter((x): x is string => !!x);
+  if (chosen.length === 0) throw new CliError('say where to restore: --target DIR, --postgres URL, --mysql URL or --redis-dir DIR');
+  if (chosen.length > 1) throw new CliError(`give only one of ${chosen.join(', ')}: a restore goes to one place`);
+  const onlyFor = (flag: string, given: unknown, allowed: string[]) => {
+    if (given !== undefined && given !== false && !allowed.includes(chosen[0])) throw new CliError(`${flag} applies to ${allowed.join(' / ')} restores only`);
+  };
+  onlyFor('--include', options.include, ['--target']);
+  onlyFor('--clean', options.clean, ['--postgres', '--mysql', '--redis-dir']);
+  onlyFor('--schema', options.schema, ['--postgres']);
+  onlyFor('--jobs', options.jobs, ['--postgres']);
+  onlyFor('--no-owner', options.noOwner, ['--postgres']);
+  onlyFor('--globals', options.globals, ['--postgres']);
+  onlyFor('--database', options.database, ['--postgres', '--mysql']);
+  onlyFor('--db-password-secret', options.dbPasswordSecret, ['--postgres', '--mysql']);
+
+  const hooks = hooksOf(options);
+  const base = { snapshot, agent: options.agent!, ...(hooks ? { hooks } : {}) };
+  if (options.target !== undefined) {
+    if (!options.target.startsWith('/')) throw new CliError(`--target must be an absolute directory on the host of agent "${options.agent}", such as /srv/restore`);
+    return { ...base, target: options.target, include: options.include };
+  }
+  const secret = options.dbPasswordSecret !== undefined ? { passwordSecret: options.dbPasswordSecret } : {};
+  const clean = options.clean ? { clean: true } : {};
+  const sourceDatabase = options.database !== undefined ? { sourceDatabase: options.database } : {};
+  let database: RestoreDatabaseTarget;
+  if (options.postgres !== undefined) {
+    database = {
+      postgres: {
+        url: options.postgres,
+        ...clean,
+        ...(options.schema ? { schemas: options.schema } : {}),
+        ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+        ...sourceDatabase,
+        ...(options.globals ? { globals: true } : {}),
+        ...(options.noOwner ? { noOwner: true } : {}),
+        ...secret,
+      },
+    };
+  } else if (options.mysql !== undefined) {
+    database = { mysql: { url: options.mysql, ...clean, ...sourceDatabase, ...secret } };
+  } else {
+    if (!options.redisDir!.startsWith('/')) throw new CliError(`--redis-dir must be an absolute directory on the host of agent "${options.agent}", such as /var/lib/redis`);
+    database = { redis: { dir: options.redisDir!, ...clean } };
+  }
+  return { ...base, database };
+}
+
+function hooksOf(options: RestoreOptions): { before: HookInput[]; after: HookInput[] } | undefined {
+  const before = (options.before ?? []).map((run) => ({ run }));
+  const after = (options.after ?? []).map((run) => ({ run }));
+  return before.length > 0 || after.length > 0 ? { before, after } : undefined;
+}
+
+/** Where a restore request goes, for the "started" line (URLs never carry a password). */
+function describeTarget(request: RestoreRequest): string {
+  const d = request.database;
+  if (!d) return request.target!;
+  if ('postgres' in d) return d.postgres.url;
+  if ('mysql' in d) return d.mysql.url;
+  return `Redis data directory ${d.redis.dir}`;
+}
+
+/** `coffer restore SNAPSHOT --agent A (--target DIR | --postgres URL | --mysql URL | --redis-dir DIR)`: a restore job, run by an agent. */
 export function registerRestoreCommand(program: Command): void {
   const restore = program
     .command('restore')
-    .description("restore a catalog snapshot on an agent's host (coffer repo restore restores here, from a repository)")
+    .description("restore a catalog snapshot on an agent's host, or a database snapshot into a database (coffer repo restore restores here, from a repository)")
     .argument('<snapshot>', 'snapshot id, or a unique prefix of one, as coffer snapshots shows it')
-    .requiredOption('--agent <name>', 'the agent that restores, onto its own host')
-    .requiredOption('--target <dir>', 'absolute directory on that host to restore into')
-    .option('--include <pattern>', 'restore only paths matching this glob (repeatable)', collect)
-    .option('--wait', 'wait for the restore to end, showing progress; exit 0 only if it succeeded');
+    .requiredOption('--agent <name>', 'the agent that restores (onto its own host, or connecting to the database server)')
+    .option('--target <dir>', 'absolute directory on that host to restore into')
+    .option('--include <pattern>', 'restore only paths matching this glob (repeatable; --target only)', collect)
+    .option('--postgres <url>', 'restore a PostgreSQL snapshot into this database: postgres://USER@HOST:PORT/TARGETDB (created if missing)')
+    .option('--mysql <url>', 'restore a MariaDB/MySQL snapshot into this database: mysql://USER@HOST:PORT/TARGETDB (created if missing)')
+    .option('--redis-dir <dir>', "put a Redis snapshot's dump.rdb into this data directory (the server stopped)")
+    .option('--clean', 'empty the target database first (without it, a target that holds anything is refused)')
+    .option('--schema <name>', 'PostgreSQL: restore only this schema (repeatable)', collect)
+    .option('--jobs <n>', 'PostgreSQL: parallel pg_restore jobs', restoreJobs)
+    .option('--database <name>', 'which database of a snapshot holding several to restore')
+    .option('--globals', 'PostgreSQL: also restore roles and tablespaces, when the snapshot holds them')
+    .option('--no-owner', 'PostgreSQL: do not restore ownership')
+    .option('--db-password-secret <name>', 'the secret (coffer secrets set) holding the target database password')
+    .option('--before <command>', 'run this on the agent before the restore; its failure stops it (repeatable)', collect)
+    .option('--after <command>', 'run this on the agent after the restore, whatever happened (repeatable)', collect)
+    .option('--wait', 'wait for the restore to end, showing progress; exit 0 only if it succeeded')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  coffer restore 3f9a1c2e --agent web-2 --target /srv/restore --wait
+  coffer restore 3f9a1c2e --agent db-2 --postgres postgres://root@127.0.0.1:5432/app_copy --clean --wait
+  coffer restore 3f9a1c2e --agent db-2 --mysql mysql://root@127.0.0.1:3306/shop_copy --db-password-secret maria-root
+  coffer restore 3f9a1c2e --agent cache-1 --redis-dir /var/lib/redis --clean \\
+    --before "systemctl stop redis" --after "systemctl start redis"`,
+    );
   withJson(withControllerOption(restore), 'the restore job (JobView); with --wait, its final detail (JobDetailView)').action(
     fleetAction(async (snapshot: string, options: RestoreOptions) => {
       const out = new Terminal(!!options.json);
-      const target = options.target!;
-      if (!target.startsWith('/')) throw new CliError(`--target must be an absolute directory on the host of agent "${options.agent}", such as /srv/restore`);
+      // commander's --no-owner sets `owner: false`; map it to what the request says.
+      const noOwner = (options as { owner?: boolean }).owner === false;
+      const request = toRestoreRequest(snapshot, { ...options, noOwner: noOwner || undefined });
       const client = connect(options);
-      const job = await client.startRestore({ snapshot, agent: options.agent!, target, include: options.include });
-      out.print(`started ${describeJob(job)}: snapshot ${snapshot} into ${target}`);
+      const job = await client.startRestore(request);
+      out.print(`started ${describeJob(job)}: snapshot ${snapshot} into ${describeTarget(request)}`);
       if (!options.wait) {
         if (out.json) out.printJson(job);
         return ExitCode.Success;

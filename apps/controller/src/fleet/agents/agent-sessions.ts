@@ -4,11 +4,12 @@ import type { JobRecord } from '../jobs/job.types';
 
 /**
  * What the controller tells an agent, as domain values; the gateway turns them into
- * protocol messages. `runJob` carries the repository's secrets: they exist only in this
- * message, on its way to the agent.
+ * protocol messages. `runJob` carries the repository's secrets and the values of the secrets
+ * the job names (database passwords, by name): they exist only in this message, on its way
+ * to the agent.
  */
 export type AgentCommand =
-  | { type: 'runJob'; job: JobRecord; access: RepositoryAccessSecret }
+  | { type: 'runJob'; job: JobRecord; access: RepositoryAccessSecret; secrets?: Record<string, string> }
   | { type: 'cancelJob'; jobId: string; reason: string }
   | { type: 'jobFinishedAck'; jobId: string };
 

@@ -1,5 +1,5 @@
 import { policyDocumentSchema } from '@coffer/contracts';
-import { backupJob, forgetJob, restoreJob } from '../jobs/job-factory';
+import { backupJob, forgetJob, restoreJob, secretNamesOf, verifyJob } from '../jobs/job-factory';
 import type { JobRecord } from '../jobs/job.types';
 import { toControllerMessage, toJobFinishedReport } from './proto-mapping';
 
@@ -53,6 +53,64 @@ describe('proto mapping', () => {
       kind: 'JOB_KIND_RESTORE',
       restore: { snapshotId: 'abc', targetDir: '/tmp/r', include: ['*.sql'] },
     });
+  });
+
+  it('maps database sources and hooks; a named secret’s value goes into RunJob only', () => {
+    const dbDocument = policyDocumentSchema.parse({
+      name: 'db',
+      selector: {},
+      repository: 'main',
+      sources: [
+        { postgres: { url: 'postgres://root@h:5432/app', schemas: ['public'], passwordSecret: 'pg-pass' } },
+        { mysql: { url: 'mysql://root@h/shop', passwordFile: '/etc/my.pass' } },
+        { redis: { url: 'redis://h:6379', passwordSecret: 'pg-pass' } },
+      ],
+      hooks: { before: [{ run: 'echo hi', timeout: '5m' }], after: [{ run: 'echo bye', onFailure: 'continue' }] },
+    });
+    const dbPolicy = { id: 'p2', name: 'db', document: dbDocument, createdAt: NOW, updatedAt: NOW };
+    const job = record(backupJob(dbPolicy, 'a1', { trigger: 'manual', scheduledFor: NOW }));
+    expect(secretNamesOf(job.spec)).toEqual(['pg-pass']);
+    const message = toControllerMessage({ type: 'runJob', job, access: ACCESS, secrets: { 'pg-pass': 's3cret' } });
+    expect(message.runJob?.backup).toEqual({
+      policyName: 'db',
+      tags: [],
+      sources: [
+        { postgres: { url: 'postgres://root@h:5432/app', databases: [], schemas: ['public'], globals: false, globalsOnly: false, passwordFile: '', password: 's3cret' } },
+        { mysql: { url: 'mysql://root@h/shop', databases: [], passwordFile: '/etc/my.pass', password: '' } },
+        { redis: { url: 'redis://h:6379', passwordFile: '', password: 's3cret' } },
+      ],
+      hooks: {
+        before: [{ run: 'echo hi', timeoutSeconds: 300, onFailure: 'HOOK_FAILURE_MODE_FAIL' }],
+        after: [{ run: 'echo bye', timeoutSeconds: 600, onFailure: 'HOOK_FAILURE_MODE_CONTINUE' }],
+      },
+    });
+    expect(JSON.stringify(job)).not.toContain('s3cret');
+  });
+
+  it('maps database restores and verify jobs', () => {
+    const restore = record(
+      restoreJob({
+        agentId: 'a2',
+        repositoryName: 'main',
+        snapshotId: 'abc',
+        targetDir: '',
+        include: [],
+        database: { postgres: { url: 'postgres://root@h/copy', clean: true, jobs: 2, passwordSecret: 'pg-admin' } },
+        hooks: { before: [], after: [{ run: 'echo done', timeout: '1m', onFailure: 'fail' }] },
+        now: NOW,
+      }),
+    );
+    expect(secretNamesOf(restore.spec)).toEqual(['pg-admin']);
+    expect(toControllerMessage({ type: 'runJob', job: restore, access: ACCESS, secrets: { 'pg-admin': 'pw' } }).runJob?.restore).toEqual({
+      snapshotId: 'abc',
+      targetDir: '',
+      include: [],
+      database: { postgres: { url: 'postgres://root@h/copy', password: 'pw', clean: true, schemas: [], jobs: 2, sourceDatabase: '', globals: false, noOwner: false } },
+      hooks: { before: [], after: [{ run: 'echo done', timeoutSeconds: 60, onFailure: 'HOOK_FAILURE_MODE_FAIL' }] },
+    });
+    const verify = record(verifyJob({ agentId: 'a2', repositoryName: 'main', snapshotId: 'abc', now: NOW }));
+    expect(verify).toMatchObject({ kind: 'verify', trigger: 'verify' });
+    expect(toControllerMessage({ type: 'runJob', job: verify, access: ACCESS }).runJob).toMatchObject({ kind: 'JOB_KIND_VERIFY', verify: { snapshotId: 'abc' } });
   });
 
   it('reads a JobFinished; an unspecified outcome is a failure', () => {

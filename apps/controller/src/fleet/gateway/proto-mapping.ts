@@ -1,4 +1,5 @@
-import type { agentV1 } from '@coffer/contracts';
+import type { agentV1, PolicyHooks, PolicySource, RestoreDatabaseTarget } from '@coffer/contracts';
+import { parseDurationSeconds } from '@coffer/contracts';
 import type { AgentCommand } from '../agents/agent-sessions';
 import type { AgentHealth } from '../agents/agent.types';
 import type { EnrollmentRequest, EnrollmentResult } from '../enrollment/enrollment.service';
@@ -110,11 +111,15 @@ export function toJobProgressReport(message: agentV1.JobProgress__Output): JobPr
   };
 }
 
-/** The protocol message for a command. RunJob gets the repository secrets here, and only here. */
+/**
+ * The protocol message for a command. RunJob gets the repository secrets and the values of
+ * the secrets its spec names here, and only here.
+ */
 export function toControllerMessage(command: AgentCommand): agentV1.ControllerMessage {
   switch (command.type) {
     case 'runJob': {
       const { job, access } = command;
+      const secrets = command.secrets ?? {};
       return {
         runJob: {
           jobId: job.id,
@@ -122,7 +127,7 @@ export function toControllerMessage(command: AgentCommand): agentV1.ControllerMe
           repository: { name: access.name, url: access.url, password: access.password, environment: { ...access.environment } },
           timeoutSeconds: job.timeoutSeconds,
           attempt: job.attempt,
-          ...toSpec(job.spec, job.policyName),
+          ...toSpec(job.spec, job.policyName, secrets),
         },
       };
     }
@@ -139,31 +144,97 @@ const JOB_KINDS: Record<JobSpec['kind'], agentV1.JobKind> = {
   forget: 'JOB_KIND_FORGET',
   prune: 'JOB_KIND_PRUNE',
   check: 'JOB_KIND_CHECK',
+  verify: 'JOB_KIND_VERIFY',
 };
 
-function toSpec(spec: JobSpec, policyName: string | null): Partial<agentV1.RunJob> {
+/** The value of a named secret; '' when none is named. The dispatcher checked it exists. */
+function secretValue(name: string | undefined, secrets: Record<string, string>): string {
+  return name === undefined ? '' : (secrets[name] ?? '');
+}
+
+function toSource(source: PolicySource, secrets: Record<string, string>): agentV1.Source {
+  if ('files' in source) {
+    return { files: { paths: source.files.paths, include: source.files.include, exclude: source.files.exclude, oneFileSystem: source.files.oneFileSystem } };
+  }
+  if ('command' in source) return { command: { command: source.command.run, filename: source.command.filename } };
+  if ('postgres' in source) {
+    const p = source.postgres;
+    return {
+      postgres: {
+        url: p.url,
+        databases: p.databases ?? [],
+        schemas: p.schemas ?? [],
+        globals: p.globals ?? false,
+        globalsOnly: p.globalsOnly ?? false,
+        passwordFile: p.passwordFile ?? '',
+        password: secretValue(p.passwordSecret, secrets),
+      },
+    };
+  }
+  if ('mysql' in source) {
+    const m = source.mysql;
+    return { mysql: { url: m.url, databases: m.databases ?? [], passwordFile: m.passwordFile ?? '', password: secretValue(m.passwordSecret, secrets) } };
+  }
+  const r = source.redis;
+  return { redis: { url: r.url, passwordFile: r.passwordFile ?? '', password: secretValue(r.passwordSecret, secrets) } };
+}
+
+function toHooks(hooks: PolicyHooks | undefined): agentV1.Hooks | undefined {
+  if (!hooks) return undefined;
+  const one = (hook: PolicyHooks['before'][number]): agentV1.Hook => ({
+    run: hook.run,
+    timeoutSeconds: parseDurationSeconds(hook.timeout) ?? 600,
+    onFailure: hook.onFailure === 'continue' ? 'HOOK_FAILURE_MODE_CONTINUE' : 'HOOK_FAILURE_MODE_FAIL',
+  });
+  return { before: hooks.before.map(one), after: hooks.after.map(one) };
+}
+
+function toDatabaseTarget(target: RestoreDatabaseTarget, secrets: Record<string, string>): agentV1.DatabaseTarget {
+  if ('postgres' in target) {
+    const p = target.postgres;
+    return {
+      postgres: {
+        url: p.url,
+        password: secretValue(p.passwordSecret, secrets),
+        clean: p.clean ?? false,
+        schemas: p.schemas ?? [],
+        jobs: p.jobs ?? 0,
+        sourceDatabase: p.sourceDatabase ?? '',
+        globals: p.globals ?? false,
+        noOwner: p.noOwner ?? false,
+      },
+    };
+  }
+  if ('mysql' in target) {
+    const m = target.mysql;
+    return { mysql: { url: m.url, password: secretValue(m.passwordSecret, secrets), clean: m.clean ?? false, sourceDatabase: m.sourceDatabase ?? '' } };
+  }
+  return { redis: { dir: target.redis.dir, clean: target.redis.clean ?? false } };
+}
+
+function toSpec(spec: JobSpec, policyName: string | null, secrets: Record<string, string>): Partial<agentV1.RunJob> {
   switch (spec.kind) {
     case 'backup':
       return {
         backup: {
           policyName: policyName ?? '',
           tags: spec.tags,
-          sources: spec.sources.map((source) =>
-            'files' in source
-              ? {
-                  files: {
-                    paths: source.files.paths,
-                    include: source.files.include,
-                    exclude: source.files.exclude,
-                    oneFileSystem: source.files.oneFileSystem,
-                  },
-                }
-              : { command: { command: source.command.run, filename: source.command.filename } },
-          ),
+          sources: spec.sources.map((source) => toSource(source, secrets)),
+          ...(spec.hooks ? { hooks: toHooks(spec.hooks) } : {}),
         },
       };
     case 'restore':
-      return { restore: { snapshotId: spec.snapshotId, targetDir: spec.targetDir, include: spec.include } };
+      return {
+        restore: {
+          snapshotId: spec.snapshotId,
+          targetDir: spec.targetDir,
+          include: spec.include,
+          ...(spec.database ? { database: toDatabaseTarget(spec.database, secrets) } : {}),
+          ...(spec.hooks ? { hooks: toHooks(spec.hooks) } : {}),
+        },
+      };
+    case 'verify':
+      return { verify: { snapshotId: spec.snapshotId } };
     case 'forget':
       return {
         forget: {

@@ -1,11 +1,12 @@
 import { HttpException, HttpStatus, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { RepositoryAccessSecret, RepositoryDirectory } from '../../shared/fleet-ports';
-import { AgentSessions } from '../agents/agent-sessions';
+import { RepositoryAccessSecret, RepositoryDirectory, SecretDirectory } from '../../shared/fleet-ports';
+import { AgentSession, AgentSessions } from '../agents/agent-sessions';
 import { Clock } from '../shared/clock';
 import { FleetDatabase, Sql } from '../shared/database';
 import { FleetEvents } from '../shared/fleet-events';
 import { PeriodicTask } from '../shared/periodic-task';
 import { selectWithinLimits } from './dispatch-plan';
+import { secretNamesOf } from './job-factory';
 import { isTerminal } from './job-state';
 import { isUuid, JobStore } from './job.store';
 import type { JobDraft, JobRecord } from './job.types';
@@ -38,6 +39,7 @@ export class JobDispatcher implements OnModuleInit, OnModuleDestroy {
     private readonly db: FleetDatabase,
     private readonly sessions: AgentSessions,
     private readonly repositories: RepositoryDirectory,
+    private readonly secrets: SecretDirectory,
     private readonly events: FleetEvents,
     private readonly clock: Clock,
   ) {
@@ -83,7 +85,8 @@ export class JobDispatcher implements OnModuleInit, OnModuleDestroy {
       for (const id of toSend) {
         const draft = byId.get(id)!;
         const job = draftToRecord(draft, now);
-        this.sessions.get(draft.agentId)?.send({ type: 'runJob', job, access: access.get(draft.repositoryName)! });
+        const session = this.sessions.get(draft.agentId);
+        if (session) await this.sendRunJob(session, job, access.get(draft.repositoryName)!);
       }
     }
     if (ids.length > toSend.length) this.kick();
@@ -117,7 +120,7 @@ export class JobDispatcher implements OnModuleInit, OnModuleDestroy {
         continue;
       }
       const access = await this.accessOrFail(this.db, job, now);
-      if (access && session.send({ type: 'runJob', job, access })) {
+      if (access && (await this.sendRunJob(session, job, access))) {
         this.logger.log(`sent job ${job.id} to agent ${job.agentName} again after it reconnected`);
       }
     }
@@ -153,7 +156,7 @@ export class JobDispatcher implements OnModuleInit, OnModuleDestroy {
       for (const { job, secret } of toSend) {
         const session = this.sessions.get(job.agentId);
         // No session any more: the job stays dispatched and is sent again on the next Hello.
-        session?.send({ type: 'runJob', job, access: secret });
+        if (session) await this.sendRunJob(session, job, secret);
       }
       if (!more) break;
     }
@@ -205,6 +208,26 @@ export class JobDispatcher implements OnModuleInit, OnModuleDestroy {
     return undefined;
   }
 
+  /**
+   * Sends a RunJob with the values of the secrets its spec names (database passwords),
+   * looked up now so that they exist only in the message. A job naming a secret that does
+   * not exist fails with "secret NAME does not exist". False when nothing was sent.
+   */
+  private async sendRunJob(session: AgentSession, job: JobRecord, access: RepositoryAccessSecret): Promise<boolean> {
+    const names = secretNamesOf(job.spec);
+    if (names.length === 0) return session.send({ type: 'runJob', job, access });
+    const values = await this.secrets.resolveSecrets(names);
+    const missing = names.filter((name) => !values.has(name));
+    if (missing.length > 0) {
+      const message = missing.map((name) => `secret ${name} does not exist`).join('; ');
+      const now = this.clock.now();
+      await this.store.transition(this.db, { jobId: job.id, to: 'failed', from: ['queued', 'dispatched', 'running'], at: now, reason: message, set: { finishedAt: now, error: message } });
+      this.logger.warn(`job ${job.id} failed: ${message}`);
+      return false;
+    }
+    return session.send({ type: 'runJob', job, access, secrets: Object.fromEntries(values) });
+  }
+
   private async failUnregistered(sql: Sql, job: JobRecord, now: Date): Promise<void> {
     const message = `repository "${job.repositoryName}" is not registered any more`;
     await this.store.transition(sql, { jobId: job.id, to: 'failed', at: now, reason: message, set: { finishedAt: now, error: message } });
@@ -224,7 +247,7 @@ export class JobDispatcher implements OnModuleInit, OnModuleDestroy {
       const session = this.sessions.get(job.agentId);
       if (!session) continue;
       const access = await this.accessOrFail(this.db, job, new Date(now));
-      if (access && session.send({ type: 'runJob', job, access })) {
+      if (access && (await this.sendRunJob(session, job, access))) {
         this.resentAt.set(job.id, now);
         this.logger.warn(`job ${job.id} was not accepted by agent ${job.agentName} within 30s; sent it again`);
       }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { parseDurationSeconds } from '@coffer/contracts';
+import { parseDurationSeconds, PolicyHooks, RestoreDatabaseTarget } from '@coffer/contracts';
 import type { StoredPolicy } from '../../shared/fleet-ports';
-import type { JobDraft, JobRecord, JobTrigger } from './job.types';
+import type { JobDraft, JobRecord, JobSpec, JobTrigger } from './job.types';
 
 /*
  * Pure constructors for new jobs. Everything a job needs later (timeout, retries, the
@@ -50,7 +50,7 @@ export function backupJob(policy: StoredPolicy, agentId: string, options: Policy
     late: options.late ?? false,
     attempt: 1,
     retryOf: null,
-    spec: { kind: 'backup', sources: policy.document.sources, tags: policy.document.tags ?? [] },
+    spec: { kind: 'backup', sources: policy.document.sources, tags: policy.document.tags ?? [], ...(policy.document.hooks ? { hooks: policy.document.hooks } : {}) },
     reason: options.reason ?? null,
     ...policyRules(policy),
   };
@@ -88,6 +88,8 @@ export function restoreJob(input: {
   snapshotId: string;
   targetDir: string;
   include: string[];
+  database?: RestoreDatabaseTarget;
+  hooks?: PolicyHooks;
   now: Date;
 }): JobDraft {
   return {
@@ -109,9 +111,46 @@ export function restoreJob(input: {
     retryBackoffSeconds: 0,
     maxJobsPerAgent: null,
     retryOf: null,
-    spec: { kind: 'restore', snapshotId: input.snapshotId, targetDir: input.targetDir, include: input.include },
+    spec: {
+      kind: 'restore',
+      snapshotId: input.snapshotId,
+      targetDir: input.targetDir,
+      include: input.include,
+      ...(input.database ? { database: input.database } : {}),
+      ...(input.hooks ? { hooks: input.hooks } : {}),
+    },
     reason: null,
   };
+}
+
+/** Verify jobs get an hour, like a restore's start deadline. */
+export const VERIFY_TIMEOUT_SECONDS = 6 * 3600;
+
+/** A verification of one database snapshot on one agent. */
+export function verifyJob(input: { agentId: string; repositoryName: string; snapshotId: string; now: Date }): JobDraft {
+  return {
+    ...restoreJob({ ...input, targetDir: '', include: [] }),
+    kind: 'verify',
+    trigger: 'verify',
+    timeoutSeconds: VERIFY_TIMEOUT_SECONDS,
+    spec: { kind: 'verify', snapshotId: input.snapshotId },
+  };
+}
+
+/** The secrets a job's spec names (database passwords), each once, in order. */
+export function secretNamesOf(spec: JobSpec): string[] {
+  const names: string[] = [];
+  if (spec.kind === 'backup') {
+    for (const source of spec.sources) {
+      const secret = 'postgres' in source ? source.postgres.passwordSecret : 'mysql' in source ? source.mysql.passwordSecret : 'redis' in source ? source.redis.passwordSecret : undefined;
+      if (secret !== undefined) names.push(secret);
+    }
+  } else if (spec.kind === 'restore' && spec.database) {
+    const target = spec.database;
+    const secret = 'postgres' in target ? target.postgres.passwordSecret : 'mysql' in target ? target.mysql.passwordSecret : undefined;
+    if (secret !== undefined) names.push(secret);
+  }
+  return [...new Set(names)];
 }
 
 /** Seconds to wait before attempt `attempt + 1`: backoff × 2^(attempt − 1), capped at a day. */

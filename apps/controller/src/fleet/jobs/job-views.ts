@@ -36,7 +36,12 @@ export function toJobDetailView(job: JobRecord, transitions: JobTransition[], li
       reason: transition.reason,
     })),
     log: job.log,
-    restore: spec.kind === 'restore' ? { snapshotId: spec.snapshotId, targetDir: spec.targetDir, include: spec.include } : null,
+    // A database target names its password secret, never a value: the spec holds no secret.
+    restore:
+      spec.kind === 'restore'
+        ? { snapshotId: spec.snapshotId, targetDir: spec.targetDir, include: spec.include, ...(spec.database ? { database: spec.database } : {}) }
+        : null,
+    verify: spec.kind === 'verify' ? { snapshotId: spec.snapshotId } : null,
   };
 }
 

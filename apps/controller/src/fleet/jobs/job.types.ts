@@ -1,19 +1,21 @@
-import type { JobKind, JobStatus, PolicyRetention, PolicySource } from '@coffer/contracts';
+import type { JobKind, JobStatus, PolicyHooks, PolicyRetention, PolicySource, RestoreDatabaseTarget } from '@coffer/contracts';
 import type { SnapshotFacts } from '../../shared/fleet-ports';
 
 export type { JobKind, JobStatus };
 
 /** What made a job. */
-export type JobTrigger = 'schedule' | 'manual' | 'retry' | 'retention' | 'prune' | 'restore';
+export type JobTrigger = 'schedule' | 'manual' | 'retry' | 'retention' | 'prune' | 'restore' | 'verify';
 
 /**
  * What a job does, without secrets: stored in jobs.spec and shown through the API. The
  * repository's URL, password and credentials are added only to the RunJob message, at
- * dispatch time.
+ * dispatch time, and so are the values of secrets that sources and targets name
+ * (`passwordSecret`): the spec holds their names only.
  */
 export type JobSpec =
-  | { kind: 'backup'; sources: PolicySource[]; tags: string[] }
-  | { kind: 'restore'; snapshotId: string; targetDir: string; include: string[] }
+  | { kind: 'backup'; sources: PolicySource[]; tags: string[]; hooks?: PolicyHooks }
+  | { kind: 'restore'; snapshotId: string; targetDir: string; include: string[]; database?: RestoreDatabaseTarget; hooks?: PolicyHooks }
+  | { kind: 'verify'; snapshotId: string }
   | { kind: 'forget'; retention: PolicyRetention; tag: string; host: string }
   | { kind: 'prune' }
   | { kind: 'check'; readData: boolean; readDataSubsetPercent: number };

@@ -8,12 +8,12 @@ import { JobStore } from './job.store';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { PolicyRunsController } from './policy-runs.controller';
-import { RestoresController } from './restores.controller';
+import { RestoresController, VerificationsController } from './restores.controller';
 
 /** Jobs: storage, dispatch to agents, results, deadlines, and the REST routes. */
 @Module({
   imports: [FleetSharedModule, AgentsModule],
-  controllers: [JobsController, PolicyRunsController, RestoresController],
+  controllers: [JobsController, PolicyRunsController, RestoresController, VerificationsController],
   providers: [JobStore, JobsService, JobDispatcher, JobResultsService, JobSweeper],
   exports: [JobStore, JobsService, JobDispatcher, JobResultsService],
 })

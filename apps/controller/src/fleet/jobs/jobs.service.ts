@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { JobDetailView, JobStatus, JobView, selectorMatches } from '@coffer/contracts';
+import { JobDetailView, JobStatus, JobView, PolicyHooks, RestoreDatabaseTarget, selectorMatches } from '@coffer/contracts';
 import { ApiException } from '../../shared/api-exception';
 import { PolicyDirectory, SnapshotCatalog } from '../../shared/fleet-ports';
 import { AgentSessions } from '../agents/agent-sessions';
@@ -7,7 +7,7 @@ import { AgentStore } from '../agents/agent.store';
 import { Clock } from '../shared/clock';
 import { FleetDatabase } from '../shared/database';
 import { JobDispatcher } from './job-dispatcher.service';
-import { backupJob, restoreJob } from './job-factory';
+import { backupJob, restoreJob, verifyJob } from './job-factory';
 import { JobResultsService } from './job-results.service';
 import { isTerminal } from './job-state';
 import { toJobDetailView, toJobView } from './job-views';
@@ -22,13 +22,27 @@ export interface JobListQuery {
   limit: number;
 }
 
-/** A validated restore request. */
+/** A validated restore request: into a directory (`target`) or a database (`database`). */
 export interface RestoreJobRequest {
   snapshot: string;
   agent: string;
-  target: string;
+  target?: string;
   include: string[];
+  database?: RestoreDatabaseTarget;
+  hooks?: PolicyHooks;
 }
+
+/** A validated verify request. */
+export interface VerifyJobRequest {
+  snapshot: string;
+  agent?: string;
+  repository?: string;
+}
+
+/** Snapshot source kinds that are database backups (verify jobs, database restores). */
+const DATABASE_SOURCE_KINDS = ['postgres', 'mysql', 'redis'];
+
+const ENGINE_NAMES: Record<string, string> = { postgres: 'PostgreSQL', mysql: 'MariaDB/MySQL', redis: 'Redis' };
 
 /** Jobs as people drive them: list, inspect, run a policy now, restore, cancel. */
 @Injectable()
@@ -146,25 +160,85 @@ export class JobsService {
 
   /** A restore of a catalogued snapshot on any live agent (not only the one that made it). */
   async restore(request: RestoreJobRequest): Promise<JobView> {
-    const agent = await this.agents.findLiveByName(request.agent);
-    if (!agent) {
-      const known = await this.agents.findByName(request.agent);
-      if (known?.revokedAt) throw new ApiException(HttpStatus.CONFLICT, 'revoked', `agent "${request.agent}" has been revoked`);
-      throw new ApiException(HttpStatus.NOT_FOUND, 'not_found', `agent "${request.agent}" does not exist`);
-    }
+    const agent = await this.liveAgent(request.agent);
     const snapshot = await this.catalog.findSnapshot(request.snapshot);
+    if (request.database) {
+      const kind = Object.keys(request.database)[0];
+      if (!DATABASE_SOURCE_KINDS.includes(snapshot.sourceKind)) {
+        throw new ApiException(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          'not_a_database_snapshot',
+          `snapshot ${snapshot.id.slice(0, 8)} is not a database backup (it holds ${snapshot.sourceKind}); restore it into a directory (target)`,
+        );
+      }
+      if (kind !== snapshot.sourceKind) {
+        throw new ApiException(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          'wrong_database_kind',
+          `snapshot ${snapshot.id.slice(0, 8)} holds a ${ENGINE_NAMES[snapshot.sourceKind]} backup; it cannot be restored into ${ENGINE_NAMES[kind] ?? kind}`,
+        );
+      }
+    }
     const [job] = await this.enqueue([
       restoreJob({
         agentId: agent.id,
         repositoryName: snapshot.repositoryName,
         snapshotId: snapshot.id,
-        targetDir: request.target,
+        targetDir: request.target ?? '',
         include: request.include,
+        ...(request.database ? { database: request.database } : {}),
+        ...(request.hooks ? { hooks: request.hooks } : {}),
         now: this.clock.now(),
       }),
     ]);
-    this.logger.log(`restore of snapshot ${snapshot.id.slice(0, 8)} into ${request.target} on agent ${agent.name} queued (job ${job.id})`);
+    const where = request.database ? describeDatabaseTarget(request.database) : request.target;
+    this.logger.log(`restore of snapshot ${snapshot.id.slice(0, 8)} into ${where} on agent ${agent.name} queued (job ${job.id})`);
     return toJobView(job);
+  }
+
+  /**
+   * A verification of a database snapshot, on the given agent or else on the one that took
+   * it (which must be online). 422 not_a_database_snapshot for any other snapshot.
+   */
+  async verify(request: VerifyJobRequest): Promise<JobView> {
+    const snapshot = await this.catalog.findSnapshot(request.snapshot, request.repository);
+    if (!DATABASE_SOURCE_KINDS.includes(snapshot.sourceKind)) {
+      throw new ApiException(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        'not_a_database_snapshot',
+        `snapshot ${snapshot.id.slice(0, 8)} is not a database backup; use check --read-data`,
+      );
+    }
+    let agentName = request.agent;
+    if (agentName === undefined) {
+      if (!snapshot.agentName) {
+        throw new ApiException(HttpStatus.UNPROCESSABLE_ENTITY, 'agent_required', `the catalog does not say which agent took snapshot ${snapshot.id.slice(0, 8)}: name one (agent)`);
+      }
+      agentName = snapshot.agentName;
+      const live = await this.agents.findLiveByName(agentName);
+      // The stored status, not this process's sessions: with replicas it may be connected to another.
+      if (!live || live.status !== 'online') {
+        throw new ApiException(
+          HttpStatus.CONFLICT,
+          'agent_offline',
+          `agent "${agentName}", which took snapshot ${snapshot.id.slice(0, 8)}, is not online: name another agent to verify on (agent)`,
+        );
+      }
+    }
+    const agent = await this.liveAgent(agentName);
+    const [job] = await this.enqueue([verifyJob({ agentId: agent.id, repositoryName: snapshot.repositoryName, snapshotId: snapshot.id, now: this.clock.now() })]);
+    this.logger.log(`verification of snapshot ${snapshot.id.slice(0, 8)} on agent ${agent.name} queued (job ${job.id})`);
+    return toJobView(job);
+  }
+
+  private async liveAgent(name: string) {
+    const agent = await this.agents.findLiveByName(name);
+    if (!agent) {
+      const known = await this.agents.findByName(name);
+      if (known?.revokedAt) throw new ApiException(HttpStatus.CONFLICT, 'revoked', `agent "${name}" has been revoked`);
+      throw new ApiException(HttpStatus.NOT_FOUND, 'not_found', `agent "${name}" does not exist`);
+    }
+    return agent;
   }
 
   /** Stores new jobs (before anything is sent); the dispatcher sends what it can at once. */
@@ -177,4 +251,11 @@ export class JobsService {
     if (!job) throw new ApiException(HttpStatus.NOT_FOUND, 'not_found', `job "${id}" does not exist`);
     return job;
   }
+}
+
+/** A database target for logs: its URL (never with a password) or directory. */
+function describeDatabaseTarget(target: RestoreDatabaseTarget): string {
+  if ('postgres' in target) return target.postgres.url;
+  if ('mysql' in target) return target.mysql.url;
+  return `Redis data directory ${target.redis.dir}`;
 }

@@ -7,6 +7,7 @@ export const JobKind = {
   JOB_KIND_FORGET: 'JOB_KIND_FORGET',
   JOB_KIND_PRUNE: 'JOB_KIND_PRUNE',
   JOB_KIND_CHECK: 'JOB_KIND_CHECK',
+  JOB_KIND_VERIFY: 'JOB_KIND_VERIFY',
 } as const;
 
 export type JobKind =
@@ -22,5 +23,7 @@ export type JobKind =
   | 4
   | 'JOB_KIND_CHECK'
   | 5
+  | 'JOB_KIND_VERIFY'
+  | 6
 
 export type JobKind__Output = typeof JobKind[keyof typeof JobKind]

@@ -7,6 +7,7 @@ import type { RestoreSpec as _coffer_agent_v1_RestoreSpec, RestoreSpec__Output a
 import type { ForgetSpec as _coffer_agent_v1_ForgetSpec, ForgetSpec__Output as _coffer_agent_v1_ForgetSpec__Output } from '../../../coffer/agent/v1/ForgetSpec';
 import type { PruneSpec as _coffer_agent_v1_PruneSpec, PruneSpec__Output as _coffer_agent_v1_PruneSpec__Output } from '../../../coffer/agent/v1/PruneSpec';
 import type { CheckSpec as _coffer_agent_v1_CheckSpec, CheckSpec__Output as _coffer_agent_v1_CheckSpec__Output } from '../../../coffer/agent/v1/CheckSpec';
+import type { VerifySpec as _coffer_agent_v1_VerifySpec, VerifySpec__Output as _coffer_agent_v1_VerifySpec__Output } from '../../../coffer/agent/v1/VerifySpec';
 
 export interface RunJob {
   'jobId'?: (string);
@@ -19,7 +20,8 @@ export interface RunJob {
   'forget'?: (_coffer_agent_v1_ForgetSpec | null);
   'prune'?: (_coffer_agent_v1_PruneSpec | null);
   'check'?: (_coffer_agent_v1_CheckSpec | null);
-  'spec'?: "backup"|"restore"|"forget"|"prune"|"check";
+  'verify'?: (_coffer_agent_v1_VerifySpec | null);
+  'spec'?: "backup"|"restore"|"forget"|"prune"|"check"|"verify";
 }
 
 export interface RunJob__Output {
@@ -33,5 +35,6 @@ export interface RunJob__Output {
   'forget'?: (_coffer_agent_v1_ForgetSpec__Output | null);
   'prune'?: (_coffer_agent_v1_PruneSpec__Output | null);
   'check'?: (_coffer_agent_v1_CheckSpec__Output | null);
-  'spec'?: "backup"|"restore"|"forget"|"prune"|"check";
+  'verify'?: (_coffer_agent_v1_VerifySpec__Output | null);
+  'spec'?: "backup"|"restore"|"forget"|"prune"|"check"|"verify";
 }
