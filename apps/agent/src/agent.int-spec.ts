@@ -13,6 +13,7 @@ import { openStorage } from '@coffer/storage';
 import { AgentProcess, assertBuilt, runAgentCommand, TempDirs } from './test-support/agent-process';
 import { FakeController, waitFor } from './test-support/fake-controller';
 import { TestCa } from './test-support/test-pki';
+import { AGENT_TOOLS } from './health/health-collector';
 
 const PASSWORD = 'correct horse battery staple';
 const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };
@@ -217,7 +218,7 @@ describe('coffer-agent run', () => {
       [extra, 'source'],
     ]);
     expect(health.disks[0].totalBytes).toBeGreaterThan(health.disks[0].freeBytes);
-    expect(health.tools.map((t) => t.name)).toEqual(['pg_dump', 'mariadb-dump', 'mysqldump', 'redis-cli', 'pg_restore', 'psql', 'mariadb', 'redis-server']);
+    expect(health.tools.map((t) => t.name)).toEqual([...AGENT_TOOLS]);
     for (const tool of health.tools) expect(tool.version === '' || /^\d+(\.\d+)+$/.test(tool.version)).toBe(true);
 
     // Ping → Pong.

@@ -454,8 +454,8 @@ describe('coffer repo: bad input gets one line naming the problem', () => {
 
   it('usage mistakes', () => {
     expectFailure(coffer(['repo', 'snapshots', '--nope'], { env }), "unknown option '--nope'");
-    expectFailure(coffer(['repo', 'restore', 'latest'], { env }), 'no target given: use --target DIR (an empty or new directory)');
-    expectFailure(coffer(['repo', 'backup'], { env }), 'nothing to back up: give one or more paths, or --stdin');
+    expectFailure(coffer(['repo', 'restore', 'latest'], { env }), 'no target given: use --target DIR (an empty or new directory), or --postgres, --mysql or --redis-dir for a database snapshot');
+    expectFailure(coffer(['repo', 'backup'], { env }), 'nothing to back up: give one or more paths, --stdin, or a database (--postgres, --mysql, --redis)');
     expectFailure(coffer(['repo', 'forget', '--dry-run'], { env }), 'no keep rule given: add at least one of --keep-last, --keep-hourly, --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly, --keep-within');
     expect(coffer(['repo', 'forget', '--keep-within', '3x'], { env }).stderr).toMatch(/^coffer: option '--keep-within <duration>' argument '3x' is invalid\. invalid retention duration "3x": unknown unit "x"; .*\n$/);
     expectFailure(coffer(['repo', 'backup', '--exclude', '[', join(dir, 'src')], { env }), 'bad filter pattern: exclude pattern "[": Missing closing: "]" - use "\\\\]" to match literal characters');

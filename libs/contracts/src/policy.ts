@@ -110,10 +110,11 @@ const DATABASE_SCHEMES: Record<'postgres' | 'mysql' | 'redis', { protocols: stri
 };
 
 /**
- * A database server URL without a password. Policies are stored, shown by the API and
- * diffed: a password in them would be everywhere, so it is refused with the way to give one.
+ * A database server URL without a password. Policies and jobs are stored, shown by the API
+ * and diffed: a password in them would be everywhere, so it is refused with the way to give
+ * one. `requireDatabase`: a restore target must name its database.
  */
-function databaseUrlSchema(kind: 'postgres' | 'mysql' | 'redis') {
+export function databaseUrlSchema(kind: 'postgres' | 'mysql' | 'redis', options: { requireDatabase?: boolean } = {}) {
   const { protocols, example } = DATABASE_SCHEMES[kind];
   return z.string().superRefine((text, ctx) => {
     let url: URL;
@@ -137,6 +138,7 @@ function databaseUrlSchema(kind: 'postgres' | 'mysql' | 'redis') {
     const path = decodeURIComponent(url.pathname.replace(/^\//, ''));
     if (path.includes('/')) ctx.addIssue({ code: 'custom', message: `"${path}" is not a database name` });
     if (kind === 'redis' && path !== '') ctx.addIssue({ code: 'custom', message: `a Redis backup takes the whole server: leave the path out (${example})` });
+    if (options.requireDatabase && path === '') ctx.addIssue({ code: 'custom', message: `must name the target database: ${example.replace('DATABASE', 'TARGETDB')}` });
   });
 }
 

@@ -123,7 +123,7 @@ async function backupDatabaseSource(source: DatabaseSource, options: BackupComma
 }
 
 async function backupPaths(given: string[], options: BackupCommandOptions, out: Terminal): Promise<BackupResult> {
-  if (given.length === 0) throw new CliError('nothing to back up: give one or more paths, or --stdin');
+  if (given.length === 0) throw new CliError('nothing to back up: give one or more paths, --stdin, or a database (--postgres, --mysql, --redis)');
   if (options.parent !== undefined && options.force) throw new CliError('--parent and --force contradict each other: give one of them');
   for (const p of given) assertExists(resolve(p), p);
   const paths = [...new Set(given.map((p) => resolve(p)))];

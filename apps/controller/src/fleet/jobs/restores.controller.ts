@@ -1,6 +1,6 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { hooksSchema, secretNameSchema, type JobView } from '@coffer/contracts';
+import { databaseUrlSchema, hooksSchema, secretNameSchema, type JobView } from '@coffer/contracts';
 import { z } from 'zod';
 import { parseRequestBody } from '../../http/request-body';
 import { JobsService } from './jobs.service';
@@ -11,29 +11,13 @@ const absoluteDirectory = z
   .refine((path) => path.startsWith('/'), { message: 'must be an absolute directory on the agent host' })
   .refine((path) => !path.split('/').includes('..'), { message: 'must not contain ".."' });
 
-/** A database URL without a password (restores name a secret for it instead). */
-function databaseUrl(schemes: string[], example: string) {
-  return z.string().superRefine((text, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `must be a URL like ${example}` });
-      return;
-    }
-    if (!schemes.includes(url.protocol)) ctx.addIssue({ code: 'custom', message: `must be a URL like ${example}` });
-    else if (url.password) ctx.addIssue({ code: 'custom', message: 'must not carry a password: store it with `coffer secrets set NAME` and give passwordSecret' });
-    else if (url.pathname.replace(/^\//, '') === '') ctx.addIssue({ code: 'custom', message: `must name the target database: ${example}` });
-  });
-}
-
 const names = z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one name; leave it out instead');
 
 const databaseTargetSchema = z.union(
   [
     z.strictObject({
       postgres: z.strictObject({
-        url: databaseUrl(['postgres:', 'postgresql:'], 'postgres://USER@HOST:PORT/TARGETDB'),
+        url: databaseUrlSchema('postgres', { requireDatabase: true }),
         clean: z.boolean().optional(),
         schemas: names.optional(),
         jobs: z.number().int('must be a whole number').min(1, 'must be at least 1').max(64, 'must be at most 64').optional(),
@@ -45,7 +29,7 @@ const databaseTargetSchema = z.union(
     }),
     z.strictObject({
       mysql: z.strictObject({
-        url: databaseUrl(['mysql:', 'mariadb:'], 'mysql://USER@HOST:PORT/TARGETDB'),
+        url: databaseUrlSchema('mysql', { requireDatabase: true }),
         clean: z.boolean().optional(),
         sourceDatabase: z.string().min(1, 'must not be empty').optional(),
         passwordSecret: secretNameSchema.optional(),
