@@ -60,7 +60,7 @@ export function registerBackupCommand(repo: Command): void {
     action(async (paths: string[], options: BackupCommandOptions) => {
       const out = new Terminal(!!options.json);
       const database = databaseSource(paths, options);
-      const hooks = hooksFrom(options);
+      const hooks = await hooksFrom(options);
       const result = await withHooks(hooks, 'backup', { log: (line) => out.log(line) }, () =>
         database ? backupDatabaseSource(database, options, out) : options.stdin ? backupStdin(paths, options, out) : backupPaths(paths, options, out),
       );

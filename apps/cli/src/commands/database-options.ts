@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { Command } from 'commander';
-import { parseDurationSeconds } from '@coffer/contracts';
 import { backupStreams, BackupOptions, BackupResult, openSnapshotFile, Repository, Snapshot } from '@coffer/repository';
 import { DatabaseSource, Hooks, planDatabaseBackup, SOURCE_MANIFEST_FILE, SnapshotFileOpener, ToolContext } from '@coffer/sources';
 import { CliError } from '../shared/cli-error';
@@ -49,7 +48,9 @@ export function readDatabasePassword(options: DatabaseAccessOptions): string | u
 }
 
 /** The hooks given with --before / --after; every one fails the operation when it fails. */
-export function hooksFrom(options: DatabaseAccessOptions): Hooks {
+export async function hooksFrom(options: DatabaseAccessOptions): Promise<Hooks> {
+  // Loaded on demand, as elsewhere in the CLI: @coffer/contracts brings the gRPC loader along.
+  const { parseDurationSeconds } = await import('@coffer/contracts');
   const timeoutSeconds = parseDurationSeconds(options.hookTimeout ?? '10m');
   if (!timeoutSeconds) throw new CliError(`--hook-timeout "${options.hookTimeout}" is not a duration such as 30s, 5m or 1h`);
   const hook = (run: string) => ({ run, timeoutSeconds, onFailure: 'fail' as const });

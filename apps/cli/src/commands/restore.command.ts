@@ -56,7 +56,7 @@ export function registerRestoreCommand(repo: Command): void {
       const target = resolve(options.target);
       const out = new Terminal(!!options.json);
       const started = Date.now();
-      const { ref, result } = await withRepository(options, async (repository) => {
+      const restoreFiles = () => withRepository(options, async (repository) => {
         const ref = await repository.findSnapshot(snapshotRef);
         // Without --include the snapshot says how much there is to write, which gives an ETA.
         const whole = options.include === undefined;
@@ -70,6 +70,7 @@ export function registerRestoreCommand(repo: Command): void {
         });
         return { ref, result };
       });
+      const { ref, result } = await withHooks(await hooksFrom(options), 'restore', { log: (line) => out.log(line) }, restoreFiles);
       out.clearProgress();
       for (const error of result.errors) out.problem(error);
       if (out.json) {
@@ -121,7 +122,7 @@ function databaseTarget(options: RestoreCommandOptions): DatabaseTarget | undefi
 async function restoreDatabaseSnapshot(snapshotRef: string, target: DatabaseTarget, options: RestoreCommandOptions): Promise<ExitCode> {
   const out = new Terminal(!!options.json);
   const started = Date.now();
-  const { ref, report } = await withHooks(hooksFrom(options), 'restore', { log: (line) => out.log(line) }, () =>
+  const { ref, report } = await withHooks(await hooksFrom(options), 'restore', { log: (line) => out.log(line) }, () =>
     withRepository(options, async (repo: Repository): Promise<{ ref: SnapshotRef; report: DatabaseRestoreReport }> => {
       const ref = await repo.findSnapshot(snapshotRef);
       const report = await restoreDatabase(snapshotOpener(repo, ref.snapshot), target, toolContext(out));
