@@ -1,14 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { backupStreams, BackupResult, openSnapshotFile, Repository, Snapshot } from '@coffer/repository';
+import { BackupResult, backupStreams, openSnapshotFile, Repository, Snapshot } from '@coffer/repository';
 import {
   DatabaseSource,
   DatabaseTarget,
   engineName,
   planDatabaseBackup,
-  restoreDatabase,
   SnapshotFileOpener,
   SOURCE_MANIFEST_FILE,
+  restoreDatabase,
   SourceError,
   ToolContext,
   verifyDatabaseSnapshot,
@@ -81,17 +80,16 @@ export async function backupDatabaseSource(repo: Repository, source: DatabaseBac
   ctx.progress({ phase: `checking ${engineName(source.kind)}` });
   const plan = await planDatabaseBackup(spec, toolContext(ctx));
   try {
-    ctx.log(`${engineName(plan.kind)} ${plan.manifest.serverVersion} at ${plan.manifest.server}: dumping ${plan.files.map((f) => f.name).join(', ')} with ${plan.manifest.tool.name} ${plan.manifest.tool.version}`);
-    const manifest = Buffer.from(JSON.stringify(plan.manifest, null, 2));
-    const total = plan.files.length + 1;
+    const dumps = plan.files.filter((f) => f.name !== SOURCE_MANIFEST_FILE).map((f) => f.name);
+    ctx.log(`${engineName(plan.kind)} ${plan.manifest.serverVersion} at ${plan.manifest.server}: dumping ${dumps.join(', ')} with ${plan.manifest.tool.name} ${plan.manifest.tool.version}`);
     return await backupStreams(
       repo,
-      [{ name: SOURCE_MANIFEST_FILE, open: () => Readable.from([manifest]) }, ...plan.files],
+      plan.files,
       { sourceKind: plan.kind, paths: plan.paths },
       {
         host: ctx.agentName,
         tags,
-        onProgress: (p) => ctx.progress({ phase: `dumping ${engineName(plan.kind)}`, filesDone: p.files, filesTotal: total, bytesDone: p.bytesDone }),
+        onProgress: (p) => ctx.progress({ phase: `dumping ${engineName(plan.kind)}`, filesDone: p.files, filesTotal: plan.files.length, bytesDone: p.bytesDone }),
       },
     );
   } finally {
@@ -100,7 +98,7 @@ export async function backupDatabaseSource(repo: Repository, source: DatabaseBac
 }
 
 /** Opens files at the root of a snapshot for the engines. */
-export function snapshotOpener(repo: Repository, snapshot: Snapshot): SnapshotFileOpener {
+function snapshotFileOpener(repo: Repository, snapshot: Snapshot): SnapshotFileOpener {
   return (name) => openSnapshotFile(repo, snapshot, `/${name}`);
 }
 
@@ -140,7 +138,7 @@ export function describeDatabaseTarget(target: DatabaseRestoreTarget): string {
 /** Restores a database snapshot and logs the engine's report. */
 export async function restoreDatabaseSnapshot(repo: Repository, snapshot: Snapshot, target: DatabaseRestoreTarget, ctx: JobContext): Promise<{ files: number; bytes: number }> {
   ctx.progress({ phase: `restoring into ${engineName(target.kind)}` });
-  const report = await restoreDatabase(snapshotOpener(repo, snapshot), toDatabaseTarget(target), toolContext(ctx));
+  const report = await restoreDatabase(snapshotFileOpener(repo, snapshot), toDatabaseTarget(target), toolContext(ctx));
   for (const note of report.notes) ctx.log(`note: ${note}`);
   ctx.log(`restored ${report.files.join(', ')} (${report.bytes} bytes) into ${report.target}${report.created ? ' (created)' : ''}`);
   return { files: report.files.length, bytes: report.bytes };
@@ -152,7 +150,7 @@ export async function verifyDatabase(repo: Repository, snapshotId: string, snaps
     throw new SourceError(`snapshot ${snapshotId.slice(0, 8)} is not a database backup; use check --read-data`);
   }
   ctx.progress({ phase: `verifying ${engineName(snapshot.sourceKind as 'postgres')}` });
-  const { manifest, lines } = await verifyDatabaseSnapshot(snapshotOpener(repo, snapshot), toolContext(ctx));
+  const { manifest, lines } = await verifyDatabaseSnapshot(snapshotFileOpener(repo, snapshot), toolContext(ctx));
   for (const line of lines) ctx.log(line);
   ctx.log(`snapshot ${snapshotId.slice(0, 8)}: ${engineName(manifest.kind)} backup of ${manifest.server} (${manifest.items.length} dump file(s)) verified`);
 }

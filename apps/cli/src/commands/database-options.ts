@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { Command } from 'commander';
-import { backupStreams, BackupOptions, BackupResult, openSnapshotFile, Repository, Snapshot } from '@coffer/repository';
-import { DatabaseSource, Hooks, planDatabaseBackup, SOURCE_MANIFEST_FILE, SnapshotFileOpener, ToolContext } from '@coffer/sources';
+import { BackupOptions, BackupResult, backupStreams, openSnapshotFile, Repository, Snapshot } from '@coffer/repository';
+import { DatabaseSource, Hooks, planDatabaseBackup, SnapshotFileOpener, ToolContext } from '@coffer/sources';
 import { CliError } from '../shared/cli-error';
 import { Terminal } from '../shared/terminal';
 
@@ -64,20 +63,18 @@ export function toolContext(out: Terminal): ToolContext {
 
 /**
  * A database backup into one snapshot: the preflight (which fails before anything is
- * written), the manifest, then each dump. Nothing is stored as a snapshot unless every
- * dump tool exited 0.
+ * written), then the manifest and each dump; no snapshot unless every dump tool exited 0.
  */
 export async function backupDatabase(repo: Repository, source: DatabaseSource, context: ToolContext, options: BackupOptions): Promise<BackupResult> {
   const plan = await planDatabaseBackup(source, context);
   try {
-    const manifest = Buffer.from(`${JSON.stringify(plan.manifest, null, 2)}\n`);
-    return await backupStreams(repo, [{ name: SOURCE_MANIFEST_FILE, open: () => Readable.from([manifest]) }, ...plan.files], { sourceKind: plan.kind, paths: plan.paths }, options);
+    return await backupStreams(repo, plan.files, { sourceKind: plan.kind, paths: plan.paths }, options);
   } finally {
     await plan.dispose();
   }
 }
 
 /** Reads files at the root of a snapshot, for database restores and verification. */
-export function snapshotOpener(repo: Repository, snapshot: Snapshot): SnapshotFileOpener {
+export function snapshotFileOpener(repo: Repository, snapshot: Snapshot): SnapshotFileOpener {
   return (name) => openSnapshotFile(repo, snapshot, `/${name}`);
 }

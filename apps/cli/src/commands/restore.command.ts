@@ -10,7 +10,7 @@ import { formatBytes, formatDuration, plural, shortId } from '../shared/format';
 import { collect, wholeNumber } from '../shared/option-parsers';
 import { RepositoryOptions, withJsonOption, withRepository, withRepositoryOptions } from '../shared/repository-access';
 import { Terminal } from '../shared/terminal';
-import { DatabaseAccessOptions, hooksFrom, readDatabasePassword, snapshotOpener, toolContext, withDatabaseAccessOptions } from './database-options';
+import { DatabaseAccessOptions, hooksFrom, readDatabasePassword, snapshotFileOpener, toolContext, withDatabaseAccessOptions } from './database-options';
 
 interface RestoreCommandOptions extends RepositoryOptions, DatabaseAccessOptions {
   postgres?: string;
@@ -125,7 +125,7 @@ async function restoreDatabaseSnapshot(snapshotRef: string, target: DatabaseTarg
   const { ref, report } = await withHooks(await hooksFrom(options), 'restore', { log: (line) => out.log(line) }, () =>
     withRepository(options, async (repo: Repository): Promise<{ ref: SnapshotRef; report: DatabaseRestoreReport }> => {
       const ref = await repo.findSnapshot(snapshotRef);
-      const report = await restoreDatabase(snapshotOpener(repo, ref.snapshot), target, toolContext(out));
+      const report = await restoreDatabase(snapshotFileOpener(repo, ref.snapshot), target, toolContext(out));
       return { ref, report };
     }),
   );

@@ -5,7 +5,7 @@ import { ExitCode } from '../shared/exit-codes';
 import { formatDuration, shortId } from '../shared/format';
 import { RepositoryOptions, withJsonOption, withRepository, withRepositoryOptions } from '../shared/repository-access';
 import { Terminal } from '../shared/terminal';
-import { snapshotOpener, toolContext } from './database-options';
+import { snapshotFileOpener, toolContext } from './database-options';
 
 /**
  * `coffer repo verify`: a database snapshot is read whole — every chunk decrypted and
@@ -23,7 +23,7 @@ export function registerVerifyCommand(repo: Command): void {
       const started = Date.now();
       const { id, manifest, lines } = await withRepository(options, async (repo) => {
         const ref = await repo.findSnapshot(snapshotRef);
-        return { id: ref.id, ...(await verifyDatabaseSnapshot(snapshotOpener(repo, ref.snapshot), toolContext(out))) };
+        return { id: ref.id, ...(await verifyDatabaseSnapshot(snapshotFileOpener(repo, ref.snapshot), toolContext(out))) };
       });
       if (out.json) {
         out.printJson({ snapshotId: id, ok: true, kind: manifest.kind, server: manifest.server, files: lines });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { planMysqlBackup, restoreMysql, verifyMysqlSnapshot } from '../mysql/mysql-source';
 import { planPostgresBackup, restorePostgres, verifyPostgresSnapshot } from '../postgres/postgres-source';
 import { planRedisBackup, restoreRedisRdb, verifyRedisSnapshot } from '../redis/redis-source';
@@ -32,10 +33,18 @@ export type DatabaseTarget =
   | { kind: 'redis'; dir: string; clean: boolean };
 
 /**
- * Preflight, then the plan to stream. For PostgreSQL: the URL's database, or `databases`,
+ * Preflight, then the plan to stream: the manifest (coffer-source.json) and the engine's
+ * dumps, in that order, all to go into ONE snapshot. For PostgreSQL: the URL's database, or `databases`,
  * or every database when neither names one; globalsOnly: roles and tablespaces alone.
  */
 export async function planDatabaseBackup(source: DatabaseSource, context: ToolContext): Promise<DatabaseBackupPlan> {
+  const plan = await planEngineBackup(source, context);
+  // The manifest goes first: a restore reads it before anything else.
+  const manifest = Buffer.from(`${JSON.stringify(plan.manifest, null, 2)}\n`);
+  return { ...plan, files: [{ name: SOURCE_MANIFEST_FILE, open: () => Readable.from([manifest]) }, ...plan.files] };
+}
+
+async function planEngineBackup(source: DatabaseSource, context: ToolContext): Promise<DatabaseBackupPlan> {
   const connection = { ...parseDatabaseUrl(source.kind, source.url), ...(source.password !== undefined ? { password: source.password } : {}) };
   switch (source.kind) {
     case 'postgres': {

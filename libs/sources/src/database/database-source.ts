@@ -6,8 +6,8 @@ import type { Readable } from 'node:stream';
  * BACKUP: `plan…Backup(spec, context)` runs the preflight — tools found and new enough for
  * the server, credentials and databases right — and only then returns a DatabaseBackupPlan:
  * the manifest and the dump files, each opened lazily as a stream that ends only if its tool
- * exited 0 (toolOutput). The caller (CLI, agent) streams the manifest and then each file into
- * ONE snapshot with backupStreams, which writes the snapshot only after every stream ended
+ * exited 0 (toolOutput). planDatabaseBackup (database-engines.ts) puts the manifest file
+ * first; the caller (CLI, agent) streams every file into ONE snapshot with backupStreams, which writes the snapshot only after every stream ended
  * cleanly, and then calls plan.dispose(). A failed preflight throws SourceError before
  * anything is written.
  *
