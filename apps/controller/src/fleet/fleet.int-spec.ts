@@ -341,6 +341,13 @@ describe('fleet: enrollment, streams, jobs (real controller process)', () => {
   });
 
   test('scheduled runs that fell into the outage are recorded as missed, never run twice', async () => {
+    // An outage longer than the ticker's 1 s start window, whatever the machine's speed:
+    // the restart in the test above may be quicker than that.
+    const first = live();
+    await first.kill();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    controller = await startController({ databaseUrl: database!.url, dataDir: first.dataDir, adminPassword: first.adminPassword, env: ENV });
+    token = await live().login();
     const missed = await waitFor('a missed ticker run', async () => {
       const { body } = await api<JobView[]>('GET', '/api/v1/jobs?policy=ticker&status=missed&limit=1000');
       return body.length > 0 ? body : undefined;
