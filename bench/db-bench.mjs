@@ -59,9 +59,9 @@ import {
   psql,
   run,
   runMeasured,
-  writeMarkedSection,
 } from './db-lib.mjs';
 import { CommandError, duBytes, GNU_TIME, median, shellQuote, showCommand, syncDisks } from './lib/measure.mjs';
+import { writeMarkedSection } from './lib/report.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA_DIR = path.join(REPO_ROOT, 'bench', '.data', 'db');
