@@ -1,12 +1,11 @@
 import { lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { backupFiles, backupStream, BackupResult, Repository } from '@coffer/repository';
-import { walkFiles, WalkOptions } from '@coffer/sources';
+import { commandOutput, estimateWalk, walkFiles, WalkOptions, withHooks } from '@coffer/sources';
 import { abortableIterable, abortError, throwIfAborted } from './job-abort';
 import type { JobContext } from './job-context';
 import { describeJobError } from './job-errors';
 import type { BackupSource, JobRequest, JobSpec, SnapshotSummary } from './job-types';
-import { commandOutput, withHooks } from '@coffer/sources';
 import { backupDatabaseSource, describeDatabaseSource } from './database-job';
 import { withRepository } from './open-repository';
 
@@ -76,7 +75,7 @@ async function backupFilesSource(repo: Repository, source: Extract<BackupSource,
   const filters: WalkOptions = { include: source.include, exclude: source.exclude, oneFileSystem: source.oneFileSystem };
   // walkFiles validates patterns and roots before yielding anything; its messages name the problem.
   const walk = abortableIterable(walkFiles(paths, filters), ctx.signal);
-  const estimate = estimateTotal(paths, filters, ctx.signal);
+  const estimate = estimateWalk(paths, filters, ctx.signal);
   ctx.progress({ phase: 'scanning' });
   // No parent given: backupFiles picks the latest snapshot of the same host and paths, as the CLI does.
   return backupFiles(repo, walk, {
@@ -113,24 +112,6 @@ async function backupCommandSource(repo: Repository, source: Extract<BackupSourc
   } finally {
     output.destroy(); // a no-op after a clean end; otherwise stops the command
   }
-}
-
-/**
- * Counts what the backup will go through with a second, metadata-only walk alongside it (as
- * the CLI does), so progress can carry totals once the count is in.
- */
-function estimateTotal(paths: string[], filters: WalkOptions, signal: AbortSignal): { files: number; bytes: number; done: boolean } {
-  const estimate = { files: 0, bytes: 0, done: false };
-  void (async () => {
-    for await (const event of abortableIterable(walkFiles(paths, filters), signal)) {
-      if (event.kind === 'entry' && event.entry.type === 'file') {
-        estimate.files++;
-        estimate.bytes += event.entry.size;
-      }
-    }
-    estimate.done = true;
-  })().catch(() => undefined); // only an estimate: the backup itself reports every problem
-  return estimate;
 }
 
 /** A snapshot as the catalog records it. */

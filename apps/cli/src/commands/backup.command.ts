@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { backupFiles, backupStream, BackupProgress, BackupResult, Repository } from '@coffer/repository';
-import { assertStdinIsNotTerminal, DatabaseSource, parseDatabaseUrl, walkFiles, WalkOptions, withHooks } from '@coffer/sources';
+import { assertStdinIsNotTerminal, DatabaseSource, parseDatabaseUrl, estimateWalk, walkFiles, WalkOptions, withHooks } from '@coffer/sources';
 import { action } from '../shared/action';
 import { CliError } from '../shared/cli-error';
 import { ExitCode } from '../shared/exit-codes';
@@ -130,7 +130,7 @@ async function backupPaths(given: string[], options: BackupCommandOptions, out: 
   const filters: WalkOptions = { include: options.include ?? [], exclude: options.exclude ?? [], oneFileSystem: !!options.oneFileSystem };
   // walkFiles validates patterns and roots before yielding anything; its messages name the problem.
   const walk = fromSource(() => walkFiles(paths, filters));
-  const estimate = out.showsProgress ? estimateTotal(paths, filters) : undefined;
+  const estimate = out.showsProgress ? estimateWalk(paths, filters) : undefined;
 
   return withRepository(options, (repo: Repository) =>
     backupFiles(repo, walk, {
@@ -182,24 +182,6 @@ function fromSource<T>(call: () => T): T {
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-}
-
-/**
- * Counts what the backup will go through with a second, metadata-only walk alongside it, so
- * the progress line can show a percentage and an ETA once the count is in.
- */
-function estimateTotal(paths: string[], filters: WalkOptions): { files: number; bytes: number; done: boolean } {
-  const estimate = { files: 0, bytes: 0, done: false };
-  void (async () => {
-    for await (const event of walkFiles(paths, filters)) {
-      if (event.kind === 'entry' && event.entry.type === 'file') {
-        estimate.files++;
-        estimate.bytes += event.entry.size;
-      }
-    }
-    estimate.done = true;
-  })().catch(() => undefined); // only an estimate: the backup itself reports every problem
-  return estimate;
 }
 
 function printSummary({ snapshotId, snapshot }: BackupResult, out: Terminal): void {

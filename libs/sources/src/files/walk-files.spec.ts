@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import type { FsEntry, WalkEvent } from '@coffer/contracts';
-import { compileFilters, walkFiles, type WalkOptions } from './walk-files';
+import { compileFilters, estimateWalk, walkFiles, type WalkOptions } from './walk-files';
 
 const NOBODY = 65534;
 
@@ -509,3 +509,20 @@ function walkAsNobody(root: string): string[] {
     fs.rmSync(runDir, { recursive: true, force: true });
   }
 }
+
+describe('estimateWalk', () => {
+  test('counts the files and bytes under the roots, then says it is done', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-estimate-'));
+    try {
+      fs.mkdirSync(path.join(root, 'sub'));
+      fs.writeFileSync(path.join(root, 'a'), 'abc');
+      fs.writeFileSync(path.join(root, 'sub', 'b'), 'de');
+      fs.writeFileSync(path.join(root, 'skip.tmp'), 'ignored');
+      const estimate = estimateWalk([root], { exclude: ['*.tmp'] });
+      while (!estimate.done) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(estimate).toEqual({ files: 2, bytes: 5, done: true });
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -498,3 +498,32 @@ function compareNames(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+/** What a backup will go through, filled in by estimateWalk as it counts; `done` once complete. */
+export interface WalkEstimate {
+  files: number;
+  bytes: number;
+  done: boolean;
+}
+
+/**
+ * Counts the files and bytes under `paths` with a second, metadata-only walk that runs
+ * alongside the backup, so progress can show totals (a percentage, an ETA) once the count is
+ * in. Only an estimate: it never throws (the backup's own walk reports every problem) and
+ * stops when `signal` fires.
+ */
+export function estimateWalk(paths: string[], options: WalkOptions, signal?: AbortSignal): WalkEstimate {
+  const estimate: WalkEstimate = { files: 0, bytes: 0, done: false };
+  void (async () => {
+    for await (const event of walkFiles(paths, options)) {
+      if (signal?.aborted) return;
+      if (event.kind === 'entry' && event.entry.type === 'file') {
+        estimate.files++;
+        estimate.bytes += event.entry.size;
+      }
+    }
+    estimate.done = true;
+  })().catch(() => undefined);
+  return estimate;
+}
+
