@@ -155,7 +155,7 @@ const databaseNamesSchema = z.array(z.string().min(1, 'must not be empty')).min(
 
 /** Where the agent finds the database password: a file on its host, or a secret the controller sends with the job. */
 const passwordFields = {
-  /** A file on the agent's host holding the password (its first line). */
+  /** A file on the agent's host holding the password (without its trailing newline). */
   passwordFile: absolutePathSchema.optional(),
   /** A secret of the controller's store, sent to the agent inside the job only. */
   passwordSecret: secretNameSchema.optional(),

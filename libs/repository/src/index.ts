@@ -9,7 +9,7 @@ export { backupFiles, type FilesBackupOptions } from './backup/backup-files';
 export { backupStream, backupStreams, type StreamFile, type StreamSnapshotMeta } from './backup/backup-stream';
 export type { BackupOptions, BackupProgress, BackupResult } from './backup/backup-session';
 export { restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore/restore-snapshot';
-export { listSnapshot, dumpFile, openSnapshotFile, diffSnapshots, findNode, type SnapshotEntry, type SnapshotDifference } from './restore/snapshot-tree';
+export { listSnapshot, dumpFile, openSnapshotFile, snapshotFileOpener, diffSnapshots, findNode, type SnapshotEntry, type SnapshotDifference } from './restore/snapshot-tree';
 export { checkRepository, type CheckOptions, type CheckResult } from './check/check-repository';
 export { forgetSnapshots, type ForgetOptions, type ForgetResult } from './prune/forget-snapshots';
 export { pruneRepository, type PruneOptions, type PruneResult } from './prune/prune-repository';

@@ -10,3 +10,4 @@ export * from './database/database-engines';
 export * from './postgres/postgres-source';
 export * from './mysql/mysql-source';
 export * from './redis/redis-source';
+export * from './database/password-file';

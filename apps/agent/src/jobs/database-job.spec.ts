@@ -8,18 +8,18 @@ describe('database job helpers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-dbjob-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('takes the job secret first, else the first line of the password file', async () => {
-    writeFileSync(join(dir, 'pw'), 'from-file\nsecond line\n');
-    expect(await databasePassword({ password: 'from-secret', passwordFile: join(dir, 'pw') })).toBe('from-secret');
-    expect(await databasePassword({ password: '', passwordFile: join(dir, 'pw') })).toBe('from-file');
-    expect(await databasePassword({ password: '', passwordFile: '' })).toBeUndefined();
+  it('takes the job secret first, else the password file without its trailing newline', () => {
+    writeFileSync(join(dir, 'pw'), 'from-file\n');
+    expect(databasePassword({ password: 'from-secret', passwordFile: join(dir, 'pw') })).toBe('from-secret');
+    expect(databasePassword({ password: '', passwordFile: join(dir, 'pw') })).toBe('from-file');
+    expect(databasePassword({ password: '', passwordFile: '' })).toBeUndefined();
   });
 
-  it('says why a password file cannot be used, without its content', async () => {
-    await expect(databasePassword({ password: '', passwordFile: join(dir, 'missing') })).rejects.toThrow(`cannot read the password file ${join(dir, 'missing')} (passwordFile): no such file`);
-    await expect(databasePassword({ password: '', passwordFile: dir })).rejects.toThrow('it is a directory');
+  it('says why a password file cannot be used, without its content', () => {
+    expect(() => databasePassword({ password: '', passwordFile: join(dir, 'missing') })).toThrow(`cannot read the password file ${join(dir, 'missing')} (from passwordFile): no such file`);
+    expect(() => databasePassword({ password: '', passwordFile: dir })).toThrow('it is a directory');
     writeFileSync(join(dir, 'empty'), '');
-    await expect(databasePassword({ password: '', passwordFile: join(dir, 'empty') })).rejects.toThrow('is empty');
+    expect(() => databasePassword({ password: '', passwordFile: join(dir, 'empty') })).toThrow('is empty');
   });
 
   it('never names a password in log descriptions', () => {

@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { BackupResult, backupStreams, openSnapshotFile, Repository, Snapshot } from '@coffer/repository';
+import { BackupResult, backupStreams, Repository, Snapshot, snapshotFileOpener } from '@coffer/repository';
 import {
   DatabaseSource,
   DatabaseTarget,
   engineName,
   planDatabaseBackup,
-  SnapshotFileOpener,
+  readPasswordFile,
   SOURCE_MANIFEST_FILE,
   restoreDatabase,
   SourceError,
@@ -26,24 +25,10 @@ export function toolContext(ctx: JobContext): ToolContext {
   return { signal: ctx.signal, log: (line) => ctx.log(line), onProcessGroup: (pgid) => ctx.adoptProcessGroup(pgid) };
 }
 
-/**
- * The password of a database source: the secret the job carries, or the first line of a
- * file on this host. Never logged; a file that cannot be read fails the source with why.
- */
-export async function databasePassword(source: DatabasePassword): Promise<string | undefined> {
+/** The password of a database source: the secret the job carries, or a file on this host. Never logged. */
+export function databasePassword(source: DatabasePassword): string | undefined {
   if (source.password !== '') return source.password;
-  if (source.passwordFile === '') return undefined;
-  let text: string;
-  try {
-    text = await readFile(source.passwordFile, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new SourceError(`cannot read the password file ${source.passwordFile} (passwordFile): ${why}`);
-  }
-  const line = text.split(/\r?\n/)[0];
-  if (line === '') throw new SourceError(`the password file ${source.passwordFile} (passwordFile) is empty`);
-  return line;
+  return source.passwordFile === '' ? undefined : readPasswordFile(source.passwordFile, 'passwordFile');
 }
 
 /** A URL as logs may show it: any password taken out (policies refuse them; belt and braces). */
@@ -69,7 +54,7 @@ export function describeDatabaseSource(source: DatabaseBackupSource): string {
  * streamed into one snapshot, which exists only if every dump tool exited 0.
  */
 export async function backupDatabaseSource(repo: Repository, source: DatabaseBackupSource, tags: string[], ctx: JobContext): Promise<BackupResult> {
-  const password = await databasePassword(source);
+  const password = databasePassword(source);
   const withPassword = password !== undefined ? { password } : {};
   const spec: DatabaseSource =
     source.kind === 'postgres'
@@ -95,11 +80,6 @@ export async function backupDatabaseSource(repo: Repository, source: DatabaseBac
   } finally {
     await plan.dispose().catch((err: Error) => ctx.log(`note: could not remove the backup's temporary files: ${err.message}`));
   }
-}
-
-/** Opens files at the root of a snapshot for the engines. */
-function snapshotFileOpener(repo: Repository, snapshot: Snapshot): SnapshotFileOpener {
-  return (name) => openSnapshotFile(repo, snapshot, `/${name}`);
 }
 
 /** The engines' restore target of a job's database target ('' fields = not given). */

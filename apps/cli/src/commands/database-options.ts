@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { BackupOptions, BackupResult, backupStreams, openSnapshotFile, Repository, Snapshot } from '@coffer/repository';
-import { DatabaseSource, Hooks, planDatabaseBackup, SnapshotFileOpener, ToolContext } from '@coffer/sources';
+import { BackupOptions, BackupResult, backupStreams, Repository } from '@coffer/repository';
+import { DatabaseSource, Hooks, planDatabaseBackup, readPasswordFile, ToolContext } from '@coffer/sources';
 import { CliError } from '../shared/cli-error';
 import { Terminal } from '../shared/terminal';
 
@@ -32,18 +31,9 @@ function collectHook(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** The password from --db-password-file (its first line), or undefined. */
+/** The password from --db-password-file, or undefined. */
 export function readDatabasePassword(options: DatabaseAccessOptions): string | undefined {
-  if (options.dbPasswordFile === undefined) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(options.dbPasswordFile, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read the database password file ${options.dbPasswordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  const password = text.split(/\r?\n/)[0];
-  if (password === '') throw new CliError(`the database password file ${options.dbPasswordFile} is empty`);
-  return password;
+  return options.dbPasswordFile === undefined ? undefined : readPasswordFile(options.dbPasswordFile, '--db-password-file');
 }
 
 /** The hooks given with --before / --after; every one fails the operation when it fails. */
@@ -72,9 +62,4 @@ export async function backupDatabase(repo: Repository, source: DatabaseSource, c
   } finally {
     await plan.dispose();
   }
-}
-
-/** Reads files at the root of a snapshot, for database restores and verification. */
-export function snapshotFileOpener(repo: Repository, snapshot: Snapshot): SnapshotFileOpener {
-  return (name) => openSnapshotFile(repo, snapshot, `/${name}`);
 }

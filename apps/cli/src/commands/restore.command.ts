@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { restoreSnapshot, Repository, SnapshotRef } from '@coffer/repository';
+import { restoreSnapshot, Repository, snapshotFileOpener, SnapshotRef } from '@coffer/repository';
 import { DatabaseRestoreReport, DatabaseTarget, restoreDatabase, startRedisServer, withHooks } from '@coffer/sources';
 import { action } from '../shared/action';
 import { CliError } from '../shared/cli-error';
@@ -10,7 +10,7 @@ import { formatBytes, formatDuration, plural, shortId } from '../shared/format';
 import { collect, wholeNumber } from '../shared/option-parsers';
 import { RepositoryOptions, withJsonOption, withRepository, withRepositoryOptions } from '../shared/repository-access';
 import { Terminal } from '../shared/terminal';
-import { DatabaseAccessOptions, hooksFrom, readDatabasePassword, snapshotFileOpener, toolContext, withDatabaseAccessOptions } from './database-options';
+import { DatabaseAccessOptions, hooksFrom, readDatabasePassword, toolContext, withDatabaseAccessOptions } from './database-options';
 
 interface RestoreCommandOptions extends RepositoryOptions, DatabaseAccessOptions {
   postgres?: string;

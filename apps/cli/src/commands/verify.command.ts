@@ -1,11 +1,12 @@
 import { Command } from 'commander';
+import { snapshotFileOpener } from '@coffer/repository';
 import { engineName, verifyDatabaseSnapshot } from '@coffer/sources';
 import { action } from '../shared/action';
 import { ExitCode } from '../shared/exit-codes';
 import { formatDuration, shortId } from '../shared/format';
 import { RepositoryOptions, withJsonOption, withRepository, withRepositoryOptions } from '../shared/repository-access';
 import { Terminal } from '../shared/terminal';
-import { snapshotFileOpener, toolContext } from './database-options';
+import { toolContext } from './database-options';
 
 /**
  * `coffer repo verify`: a database snapshot is read whole — every chunk decrypted and

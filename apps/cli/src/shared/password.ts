@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readPasswordFile } from '@coffer/sources';
 import { CliError } from './cli-error';
 
 /** Where the password of a repository may come from; never the command line, where `ps` shows it. */
@@ -26,19 +26,6 @@ export async function readNewPassword(newPasswordFile: string | undefined): Prom
   if (newPasswordFile !== undefined) return readPasswordFile(newPasswordFile, '--new-password-file');
   if (!process.stdin.isTTY) throw new CliError('no new password given: use --new-password-file');
   return promptNewPassword('new password');
-}
-
-/** Reads a password file; one trailing newline (as `echo` leaves) is not part of the password. */
-export function readPasswordFile(file: string, source: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new CliError(`cannot read the password file ${file} (from ${source}): ${why}`);
-  }
-  return nonEmpty(text.replace(/\r?\n$/, ''), `the password file ${file}`);
 }
 
 function nonEmpty(password: string, source: string): string {

@@ -81,6 +81,11 @@ export function openSnapshotFile(repo: Repository, snapshot: Snapshot, path: str
   return Readable.from(chunks(), { objectMode: false });
 }
 
+/** Opens files at the root of a snapshot by name: how database restores and verification read a dump. */
+export function snapshotFileOpener(repo: Repository, snapshot: Snapshot): (name: string) => Readable {
+  return (name) => openSnapshotFile(repo, snapshot, `/${name}`);
+}
+
 /** One difference between two snapshots: added, removed, modified content, or changed type. */
 export interface SnapshotDifference {
   change: '+' | '-' | 'M' | 'T';

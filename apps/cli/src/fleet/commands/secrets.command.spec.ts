@@ -15,8 +15,8 @@ describe('readSecretFile', () => {
   });
 
   it('refuses a missing or empty file with what is wrong', async () => {
-    await expect(readSecretFile(join(dir, 'nope'))).rejects.toThrow(`cannot read ${join(dir, 'nope')}: no such file`);
+    await expect(readSecretFile(join(dir, 'nope'))).rejects.toThrow(`cannot read the password file ${join(dir, 'nope')} (from --from-file): no such file`);
     writeFileSync(join(dir, 'empty'), '\n');
-    await expect(readSecretFile(join(dir, 'empty'))).rejects.toThrow('is empty: a secret needs a value');
+    await expect(readSecretFile(join(dir, 'empty'))).rejects.toThrow('is empty: an empty password would not protect anything');
   });
 });

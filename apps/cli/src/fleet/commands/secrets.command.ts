@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { readPasswordFile } from '@coffer/sources';
 import { CliError } from '../../shared/cli-error';
 import { ExitCode } from '../../shared/exit-codes';
 import { formatLocalTime, formatTable } from '../../shared/format';
@@ -12,18 +12,12 @@ interface SetOptions extends ControllerOptions, JsonOptions {
 
 /**
  * The value in a secret file: its content without the one line break an editor or `echo`
- * leaves at the end. "-" reads standard input.
+ * leaves at the end, read as every password file is. "-" reads standard input.
  */
 export async function readSecretFile(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
-  }
-  const value = text.replace(/\r?\n$/, '');
-  if (value === '') throw new CliError(`${file === '-' ? 'standard input' : file} is empty: a secret needs a value`);
+  if (file !== '-') return readPasswordFile(file, '--from-file');
+  const value = (await readStdin()).replace(/\r?\n$/, '');
+  if (value === '') throw new CliError('standard input is empty: a secret needs a value');
   return value;
 }
 
