@@ -192,13 +192,17 @@ export type JobStatus =
 
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'missed'];
 
-export interface JobProgressView {
+/** How far a running job has got, as its agent reports it (0 = not known). */
+export interface JobProgressFigures {
   phase: string;
   filesDone: number;
   filesTotal: number;
   bytesDone: number;
   bytesTotal: number;
   bytesPerSecond: number;
+}
+
+export interface JobProgressView extends JobProgressFigures {
   updatedAt: string;
 }
 

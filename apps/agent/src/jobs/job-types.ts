@@ -1,3 +1,4 @@
+import type { JobProgressFigures } from '@coffer/contracts';
 import type { Hooks } from '@coffer/sources';
 
 /*
@@ -111,14 +112,8 @@ export interface JobResult {
 }
 
 /** How far a running job has got. */
-export interface JobProgressReport {
+export interface JobProgressReport extends JobProgressFigures {
   jobId: string;
-  phase: string;
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  bytesPerSecond: number;
 }
 
 /** An empty result, to fill in. */

@@ -1,4 +1,4 @@
-import type { JobKind, JobStatus, PolicyHooks, PolicyRetention, PolicySource, RestoreDatabaseTarget } from '@coffer/contracts';
+import type { JobKind, JobProgressFigures, JobStatus, PolicyHooks, PolicyRetention, PolicySource, RestoreDatabaseTarget } from '@coffer/contracts';
 import type { SnapshotFacts } from '../../shared/fleet-ports';
 
 export type { JobKind, JobStatus };
@@ -21,13 +21,7 @@ export type JobSpec =
   | { kind: 'check'; readData: boolean; readDataSubsetPercent: number };
 
 /** Progress of a running job as last reported. */
-export interface JobProgress {
-  phase: string;
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  bytesPerSecond: number;
+export interface JobProgress extends JobProgressFigures {
   updatedAt: Date;
 }
 
@@ -82,30 +76,32 @@ export interface JobTransition {
   reason: string | null;
 }
 
-/** A job about to be created (queued, or recorded straight away as missed). */
-export interface JobDraft {
-  id: string;
-  kind: JobKind;
+/** A job about to be created (queued, or recorded straight away as missed): a record's own fields, before any event. */
+export type JobDraft = Pick<
+  JobRecord,
+  | 'id'
+  | 'kind'
+  | 'trigger'
+  | 'policyId'
+  | 'policyName'
+  | 'agentId'
+  | 'repositoryName'
+  | 'scheduleKey'
+  | 'scheduledFor'
+  | 'startDeadlineSeconds'
+  | 'late'
+  | 'timeoutSeconds'
+  | 'attempt'
+  | 'maxAttempts'
+  | 'retryBackoffSeconds'
+  | 'maxJobsPerAgent'
+  | 'retryOf'
+  | 'spec'
+> & {
   status: 'queued' | 'missed';
-  trigger: JobTrigger;
-  policyId: string | null;
-  policyName: string | null;
-  agentId: string;
-  repositoryName: string;
-  scheduleKey: string | null;
-  scheduledFor: Date;
-  startDeadlineSeconds: number;
-  late: boolean;
-  timeoutSeconds: number;
-  attempt: number;
-  maxAttempts: number;
-  retryBackoffSeconds: number;
-  maxJobsPerAgent: number | null;
-  retryOf: string | null;
-  spec: JobSpec;
   /** Stored with the first transition, e.g. "retry 2 of 3". */
   reason: string | null;
-}
+};
 
 /** How an agent says a job ended. */
 export type ReportedOutcome = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
@@ -128,12 +124,6 @@ export interface JobFinishedReport {
 }
 
 /** An agent's JobProgress, mapped from the protocol. */
-export interface JobProgressReport {
+export interface JobProgressReport extends JobProgressFigures {
   jobId: string;
-  phase: string;
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  bytesPerSecond: number;
 }
