@@ -9,20 +9,12 @@ import { ExitCode } from '../shared/exit-codes';
 import { formatBytes, formatDuration, plural, shortId } from '../shared/format';
 import { collect, wholeNumber } from '../shared/option-parsers';
 import { RepositoryOptions, withJsonOption, withRepository, withRepositoryOptions } from '../shared/repository-access';
+import { chooseRestoreTarget, DatabaseRestoreOptions, withDatabaseRestoreOptions } from '../shared/restore-target';
 import { Terminal } from '../shared/terminal';
 import { DatabaseAccessOptions, hooksFrom, readDatabasePassword, toolContext, withDatabaseAccessOptions } from './database-options';
 
-interface RestoreCommandOptions extends RepositoryOptions, DatabaseAccessOptions {
-  postgres?: string;
-  mysql?: string;
-  redisDir?: string;
+interface RestoreCommandOptions extends RepositoryOptions, DatabaseAccessOptions, DatabaseRestoreOptions {
   redisPort?: number;
-  clean?: boolean;
-  schema?: string[];
-  database?: string;
-  jobs?: number;
-  owner: boolean;
-  globals?: boolean;
   target?: string;
   include?: string[];
   overwrite?: boolean;
@@ -38,20 +30,16 @@ export function registerRestoreCommand(repo: Command): void {
     .option('-t, --target <dir>', 'directory to restore into (created if missing; must be empty unless --overwrite)')
     .option('-i, --include <pattern>', 'restore only paths matching this glob (repeatable; a pattern with "/" matches snapshot paths, else names)', collect)
     .option('--overwrite', 'restore into a non-empty directory, replacing what is in the way')
-    .option('--postgres <url>', 'restore a PostgreSQL snapshot into this database: postgres://USER@HOST:PORT/TARGETDB (created if missing)')
-    .option('--mysql <url>', 'restore a MariaDB/MySQL snapshot into this database: mysql://USER@HOST:PORT/TARGETDB (created if missing)')
-    .option('--redis-dir <dir>', "write a Redis snapshot's dump.rdb into this directory (of a stopped server, or a new one)")
-    .option('--redis-port <port>', 'with --redis-dir: then start redis-server on it at this port (persistence off), and leave it running', wholeNumber)
-    .option('--clean', 'restore over a database that exists and is not empty (or replace an existing dump.rdb)')
-    .option('--database <name>', 'which database of the snapshot to restore, when it holds several')
-    .option('--schema <name>', 'with --postgres: only this schema (repeatable)', collect)
-    .option('-j, --jobs <n>', 'with --postgres: parallel pg_restore jobs (1 streams without a staging file)', wholeNumber)
-    .option('--no-owner', 'with --postgres: do not restore ownership and privileges (the target server lacks the roles)')
-    .option('--globals', "with --postgres: also restore the snapshot's roles and tablespaces");
-  withJsonOption(withRepositoryOptions(withDatabaseAccessOptions(command, 'restore'))).action(
+    .option('--redis-port <port>', 'with --redis-dir: then start redis-server on it at this port (persistence off), and leave it running', wholeNumber);
+  withJsonOption(withRepositoryOptions(withDatabaseAccessOptions(withDatabaseRestoreOptions(command), 'restore'))).action(
     action(async (snapshotRef: string, options: RestoreCommandOptions) => {
-      const database = databaseTarget(options);
-      if (database) return restoreDatabaseSnapshot(snapshotRef, database, options);
+      const chosen = chooseRestoreTarget(options, [
+        ['--include', options.include, ['--target']],
+        ['--overwrite', options.overwrite, ['--target']],
+        ['--redis-port', options.redisPort, ['--redis-dir']],
+        ['--db-password-file', options.dbPasswordFile, ['--postgres', '--mysql']],
+      ]);
+      if (chosen && chosen !== '--target') return restoreDatabaseSnapshot(snapshotRef, databaseTarget(options), options);
       if (!options.target) throw new CliError('no target given: use --target DIR (an empty or new directory), or --postgres, --mysql or --redis-dir for a database snapshot');
       const target = resolve(options.target);
       const out = new Terminal(!!options.json);
@@ -87,19 +75,8 @@ export function registerRestoreCommand(repo: Command): void {
   );
 }
 
-/** The database target the options name, if any; refuses options that do not fit it. */
-function databaseTarget(options: RestoreCommandOptions): DatabaseTarget | undefined {
-  const given = [options.postgres && '--postgres', options.mysql && '--mysql', options.redisDir && '--redis-dir'].filter(Boolean) as string[];
-  const postgresOnly = [options.schema && '--schema', options.jobs !== undefined && '--jobs', !options.owner && '--no-owner', options.globals && '--globals'].filter(Boolean) as string[];
-  if (given.length === 0) {
-    const databaseOnly = [...postgresOnly, options.clean && '--clean', options.database && '--database', options.redisPort !== undefined && '--redis-port', options.dbPasswordFile && '--db-password-file'].filter(Boolean);
-    if (databaseOnly.length > 0) throw new CliError(`${databaseOnly.join(', ')} apply to database restores (--postgres, --mysql, --redis-dir)`);
-    return undefined;
-  }
-  if (given.length > 1) throw new CliError(`${given.join(' and ')}: give one restore target`);
-  if (options.target || options.include || options.overwrite) throw new CliError(`${given[0]} restores a database: --target, --include and --overwrite apply to files`);
-  if (!options.postgres && postgresOnly.length > 0) throw new CliError(`${postgresOnly.join(', ')} apply to --postgres`);
-  if (!options.redisDir && options.redisPort !== undefined) throw new CliError('--redis-port applies to --redis-dir');
+/** The database target of options that chose --postgres, --mysql or --redis-dir (checked by chooseRestoreTarget). */
+function databaseTarget(options: RestoreCommandOptions): DatabaseTarget {
   const clean = !!options.clean;
   if (options.postgres) {
     return {
@@ -110,12 +87,11 @@ function databaseTarget(options: RestoreCommandOptions): DatabaseTarget | undefi
       sourceDatabase: options.database,
       schemas: options.schema,
       jobs: options.jobs ?? Math.min(4, availableParallelism()),
-      noOwner: !options.owner,
+      noOwner: options.owner === false,
       globals: !!options.globals,
     };
   }
   if (options.mysql) return { kind: 'mysql', url: options.mysql, password: readDatabasePassword(options), clean, sourceDatabase: options.database };
-  if (options.database) throw new CliError('--database applies to --postgres and --mysql');
   return { kind: 'redis', dir: resolve(options.redisDir!), clean };
 }
 

@@ -14,7 +14,7 @@ describe('toRestoreRequest', () => {
         schema: ['public', 'billing'],
         jobs: 4,
         database: 'app',
-        noOwner: true,
+        owner: false,
         dbPasswordSecret: 'pg-admin',
         before: ['systemctl stop app'],
         after: ['systemctl start app'],

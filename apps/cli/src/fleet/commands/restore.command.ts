@@ -1,37 +1,22 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { HookInput, RestoreDatabaseTarget, RestoreRequest } from '@coffer/contracts';
 import { CliError } from '../../shared/cli-error';
 import { ExitCode } from '../../shared/exit-codes';
 import { collect } from '../../shared/option-parsers';
+import { chooseRestoreTarget, DatabaseRestoreOptions, withDatabaseRestoreOptions } from '../../shared/restore-target';
 import { Terminal } from '../../shared/terminal';
 import { connect, ControllerOptions, fleetAction, JsonOptions, withControllerOption, withJson } from '../fleet-options';
 import { describeJob } from '../fleet-format';
 import { requireSuccess, waitForJobs } from '../job-wait';
 
-interface RestoreOptions extends ControllerOptions, JsonOptions {
+interface RestoreOptions extends ControllerOptions, JsonOptions, DatabaseRestoreOptions {
   agent?: string;
   target?: string;
   include?: string[];
-  postgres?: string;
-  mysql?: string;
-  redisDir?: string;
-  clean?: boolean;
-  schema?: string[];
-  jobs?: number;
-  database?: string;
-  noOwner?: boolean;
-  globals?: boolean;
   dbPasswordSecret?: string;
   before?: string[];
   after?: string[];
   wait?: boolean;
-}
-
-/** `--jobs N`: parallel pg_restore jobs, 1 to 64. */
-function restoreJobs(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 64) throw new InvalidArgumentError('give a whole number from 1 to 64.');
-  return n;
 }
 
 /**
@@ -39,25 +24,11 @@ function restoreJobs(value: string): number {
  * (--postgres URL | --mysql URL | --redis-dir DIR). Exactly one of them.
  */
 export function toRestoreRequest(snapshot: string, options: RestoreOptions): RestoreRequest {
-  const chosen = [
-    options.target !== undefined && '--target',
-    options.postgres !== undefined && '--postgres',
-    options.mysql !== undefined && '--mysql',
-    options.redisDir !== undefined && '--redis-dir',
-  ].filter((x): x is string => !!x);
-  if (chosen.length === 0) throw new CliError('say where to restore: --target DIR, --postgres URL, --mysql URL or --redis-dir DIR');
-  if (chosen.length > 1) throw new CliError(`give only one of ${chosen.join(', ')}: a restore goes to one place`);
-  const onlyFor = (flag: string, given: unknown, allowed: string[]) => {
-    if (given !== undefined && given !== false && !allowed.includes(chosen[0])) throw new CliError(`${flag} applies to ${allowed.join(' / ')} restores only`);
-  };
-  onlyFor('--include', options.include, ['--target']);
-  onlyFor('--clean', options.clean, ['--postgres', '--mysql', '--redis-dir']);
-  onlyFor('--schema', options.schema, ['--postgres']);
-  onlyFor('--jobs', options.jobs, ['--postgres']);
-  onlyFor('--no-owner', options.noOwner, ['--postgres']);
-  onlyFor('--globals', options.globals, ['--postgres']);
-  onlyFor('--database', options.database, ['--postgres', '--mysql']);
-  onlyFor('--db-password-secret', options.dbPasswordSecret, ['--postgres', '--mysql']);
+  const chosen = chooseRestoreTarget(options, [
+    ['--include', options.include, ['--target']],
+    ['--db-password-secret', options.dbPasswordSecret, ['--postgres', '--mysql']],
+  ]);
+  if (!chosen) throw new CliError('say where to restore: --target DIR, --postgres URL, --mysql URL or --redis-dir DIR');
 
   const hooks = hooksOf(options);
   const base = { snapshot, agent: options.agent!, ...(hooks ? { hooks } : {}) };
@@ -78,7 +49,7 @@ export function toRestoreRequest(snapshot: string, options: RestoreOptions): Res
         ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
         ...sourceDatabase,
         ...(options.globals ? { globals: true } : {}),
-        ...(options.noOwner ? { noOwner: true } : {}),
+        ...(options.owner === false ? { noOwner: true } : {}),
         ...secret,
       },
     };
@@ -115,15 +86,6 @@ export function registerRestoreCommand(program: Command): void {
     .requiredOption('--agent <name>', 'the agent that restores (onto its own host, or connecting to the database server)')
     .option('--target <dir>', 'absolute directory on that host to restore into')
     .option('--include <pattern>', 'restore only paths matching this glob (repeatable; --target only)', collect)
-    .option('--postgres <url>', 'restore a PostgreSQL snapshot into this database: postgres://USER@HOST:PORT/TARGETDB (created if missing)')
-    .option('--mysql <url>', 'restore a MariaDB/MySQL snapshot into this database: mysql://USER@HOST:PORT/TARGETDB (created if missing)')
-    .option('--redis-dir <dir>', "put a Redis snapshot's dump.rdb into this data directory (the server stopped)")
-    .option('--clean', 'empty the target database first (without it, a target that holds anything is refused)')
-    .option('--schema <name>', 'PostgreSQL: restore only this schema (repeatable)', collect)
-    .option('--jobs <n>', 'PostgreSQL: parallel pg_restore jobs', restoreJobs)
-    .option('--database <name>', 'which database of a snapshot holding several to restore')
-    .option('--globals', 'PostgreSQL: also restore roles and tablespaces, when the snapshot holds them')
-    .option('--no-owner', 'PostgreSQL: do not restore ownership')
     .option('--db-password-secret <name>', 'the secret (coffer secrets set) holding the target database password')
     .option('--before <command>', 'run this on the agent before the restore; its failure stops it (repeatable)', collect)
     .option('--after <command>', 'run this on the agent after the restore, whatever happened (repeatable)', collect)
@@ -138,12 +100,10 @@ Examples:
   coffer restore 3f9a1c2e --agent cache-1 --redis-dir /var/lib/redis --clean \\
     --before "systemctl stop redis" --after "systemctl start redis"`,
     );
-  withJson(withControllerOption(restore), 'the restore job (JobView); with --wait, its final detail (JobDetailView)').action(
+  withJson(withControllerOption(withDatabaseRestoreOptions(restore)), 'the restore job (JobView); with --wait, its final detail (JobDetailView)').action(
     fleetAction(async (snapshot: string, options: RestoreOptions) => {
       const out = new Terminal(!!options.json);
-      // commander's --no-owner sets `owner: false`; map it to what the request says.
-      const noOwner = (options as { owner?: boolean }).owner === false;
-      const request = toRestoreRequest(snapshot, { ...options, noOwner: noOwner || undefined });
+      const request = toRestoreRequest(snapshot, options);
       const client = connect(options);
       const job = await client.startRestore(request);
       out.print(`started ${describeJob(job)}: snapshot ${snapshot} into ${describeTarget(request)}`);
