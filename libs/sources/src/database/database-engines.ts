@@ -91,7 +91,8 @@ export async function restoreDatabase(open: SnapshotFileOpener, target: Database
   switch (target.kind) {
     case 'postgres': {
       const connection = { ...parseDatabaseUrl('postgres', target.url), ...(target.password !== undefined ? { password: target.password } : {}) };
-      return restorePostgres(manifest, open, { ...context, ...target, target: connection });
+      const { clean, sourceDatabase, schemas, jobs, noOwner, globals } = target;
+      return restorePostgres(manifest, open, { ...context, target: connection, clean, sourceDatabase, schemas, jobs, noOwner, globals });
     }
     case 'mysql': {
       const connection = { ...parseDatabaseUrl('mysql', target.url), ...(target.password !== undefined ? { password: target.password } : {}) };

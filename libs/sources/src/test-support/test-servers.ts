@@ -1,13 +1,11 @@
 import { runTool } from '../process/run-tool';
 
 /*
- * The real servers the source tests run against: the machine's PostgreSQL, MariaDB and Redis
- * (../shared/STACK.md). Tests never skip when one is missing: they fail, naming the server
+ * The real servers the source tests run against: the machine's MariaDB and Redis
+ * (../shared/STACK.md; the PostgreSQL engine is tested through the CLI, apps/cli/src/database.int-spec.ts). Tests never skip when one is missing: they fail, naming the server
  * and the variable that points elsewhere.
  */
 
-/** A PostgreSQL server for tests (trust auth or PGPASSFILE): TEST_POSTGRES_URL, default postgres://root@127.0.0.1:5432. */
-export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432';
 /** A MariaDB/MySQL server for tests: TEST_MYSQL_URL, default mysql://root@127.0.0.1:3306 (root, empty password). */
 export const TEST_MYSQL_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 /** A Redis server for tests: TEST_REDIS_URL, default redis://127.0.0.1:6379. */
@@ -20,14 +18,6 @@ export async function requireServer(name: string, variable: string, url: string,
   } catch (err) {
     throw new Error(`these tests need ${name} at ${url} (${(err as Error).message.split('\n')[0]}); start it or point ${variable} at one`);
   }
-}
-
-/** Runs SQL on the test PostgreSQL server with psql and returns its unaligned output. */
-export async function psql(database: string, sql: string): Promise<string> {
-  const url = new URL(TEST_POSTGRES_URL);
-  const args = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', url.hostname, '-p', url.port || '5432', '-d', database];
-  if (url.username) args.push('-U', decodeURIComponent(url.username));
-  return (await runTool('psql', args, { input: sql, label: 'psql' })).stdout.trim();
 }
 
 /** Runs SQL on the test MariaDB/MySQL server and returns tab-separated rows without headers. */
