@@ -13,6 +13,7 @@ module.exports = function jestConfig(projectDir, displayName) {
     // Tests read the libraries' sources; workers and the CLI binary run the built output.
     moduleNameMapper: {
       '^@coffer/(contracts|storage|sources|repository)$': path.join(__dirname, 'libs/$1/src/index.ts'),
+      '^@coffer/storage/dist/testing$': path.join(__dirname, 'libs/storage/src/testing/index.ts'),
     },
     testTimeout: 120000,
   };

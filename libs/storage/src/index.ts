@@ -2,3 +2,4 @@ export * from './storage';
 export * from './local/local-storage';
 export * from './open-storage';
 export * from './fault-injecting-storage';
+export * from './retry';

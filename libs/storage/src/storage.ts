@@ -73,6 +73,17 @@ export class AlreadyExistsError extends StorageError {
   }
 }
 
+/**
+ * The storage refused the call for lack of rights (a 403, EACCES, SFTP permission denied).
+ * Permanent. Writers run with credentials that may lack delete rights (see docs/storage.md),
+ * so callers that can do without a delete catch this one.
+ */
+export class AccessDeniedError extends StorageError {
+  constructor(location: string, operation: string, objectName: string | undefined, detail: string, options?: { cause?: unknown }) {
+    super(`${location} refused to ${operation}${objectName ? ` ${objectName}` : ''}: access denied (${detail})`, true, objectName, options);
+  }
+}
+
 /** The storage has no space left; nothing partial was left behind by the failed call. */
 export class StorageFullError extends StorageError {
   constructor(location: string, objectName: string, options?: { cause?: unknown }) {
