@@ -3,10 +3,10 @@
  * midway, wrong passwords and references, locks. Every failure leaves a repository that checks
  * clean and takes the next backup.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { FaultInjectingStorage, openStorage, PutOptions, Storage, StorageFullError } from '@coffer/storage';
 import { backupFiles } from './backup/backup-files';
@@ -21,74 +21,24 @@ import { Repository } from './repository';
 import { restoreSnapshot } from './restore/restore-snapshot';
 import { dumpFile } from './restore/snapshot-tree';
 import {
-  ByteStream,
   collector,
-  diffTrees,
+  expectSameTree,
   FAST_SCRYPT,
   initRepo,
   MiB,
   objectsOf,
   openRepo,
   PASSWORD,
+  randomTree,
   rejectionOf,
   removeTempDirs,
-  snapshotTree,
+  runChild,
   tempDir,
+  waitFor,
   walkFiles,
-  writeStreamFile,
 } from './test-support/integration';
 
-/** The built libraries (what a CLI process runs), for child processes. */
-const LIBS = resolve(__dirname, '../..');
-
 afterAll(() => removeTempDirs());
-
-/** Random (incompressible) files of `sizes` MiB in a new directory. */
-function randomTree(dir: string, sizes: number[], seed: string): string {
-  mkdirSync(dir, { recursive: true });
-  const stream = new ByteStream(seed);
-  sizes.forEach((size, i) => writeStreamFile(join(dir, `part-${i}.bin`), size * MiB, stream));
-  return dir;
-}
-
-function expectSameTree(src: string, target: string): void {
-  expect(diffTrees(snapshotTree(src), snapshotTree(join(target, src)))).toEqual([]);
-}
-
-/** A node script run as a separate process, with the built libraries. */
-function runChild(name: string, body: string, args: string[]): { child: ChildProcess; output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-  const script = join(tempDir('child'), `${name}.js`);
-  writeFileSync(
-    script,
-    `'use strict';
-const { Repository, backupFiles, acquireLock } = require(${JSON.stringify(join(LIBS, 'repository/dist'))});
-const { openStorage } = require(${JSON.stringify(join(LIBS, 'storage/dist'))});
-const { walkFiles } = require(${JSON.stringify(join(LIBS, 'sources/dist'))});
-const fs = require('node:fs');
-const args = process.argv.slice(2);
-(async () => {
-${body}
-})().catch((err) => { console.error(err); process.exit(3); });
-`,
-  );
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
-  return { child, output: () => output, exited };
-}
-
-async function waitFor(what: string, condition: () => boolean, exited: Promise<unknown>, output: () => string, timeoutMs = 90_000): Promise<void> {
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (gone) throw new Error(`the child exited before ${what}:\n${output()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -427,14 +377,14 @@ describe('messages a user acts on', () => {
 });
 
 describe('locks', () => {
-  it('an exclusive lock held in this process makes a backup fail with RepositoryLockedError', async () => {
+  it('prune and forget exclude each other, with a message naming the holder; backups run beside them', async () => {
     const base = tempDir('lock');
     const src = randomTree(join(base, 'src'), [1], 'lock');
     const repoDir = join(base, 'repo');
     const repo = await initRepo(repoDir);
     const lock = await acquireLock(repo, 'prune', true);
     try {
-      const err = await rejectionOf(backupFiles(repo, walkFiles([src]), { paths: [src] }));
+      const err = await rejectionOf(forgetSnapshots(repo, { keepLast: 1 }));
       expect(err).toBeInstanceOf(RepositoryLockedError);
       expect(err.message).toMatch(
         new RegExp(
@@ -442,18 +392,17 @@ describe('locks', () => {
             `wait for it to finish, or if that process is gone run "coffer repo unlock"$`,
         ),
       );
-      // A backup holds a shared lock: prune cannot start meanwhile either.
       await expect(pruneRepository(repo)).rejects.toBeInstanceOf(RepositoryLockedError);
+      const backup = await backupFiles(repo, walkFiles([src]), { paths: [src] });
+      expect(backup.snapshot.stats.files).toBe(1);
     } finally {
       await lock.release();
     }
-    await backupFiles(repo, walkFiles([src]), { paths: [src] });
     expect(objectsOf(repoDir, 'locks')).toEqual([]);
   });
 
-  it('a lock held by another live process blocks; once that process is killed, its stale lock is cleared automatically', async () => {
+  it('a prune lock held by another live process blocks prune; once that process is killed, its stale lock is cleared automatically', async () => {
     const base = tempDir('lock-child');
-    const src = randomTree(join(base, 'src'), [1], 'lock child');
     const repoDir = join(base, 'repo');
     const repo = await initRepo(repoDir);
     const { child, output, exited } = runChild(
@@ -466,7 +415,7 @@ setInterval(() => undefined, 1000);`,
     );
     try {
       await waitFor('the lock', () => output().includes('locked'), exited, output);
-      const err = await rejectionOf(backupFiles(repo, walkFiles([src]), { paths: [src] }));
+      const err = await rejectionOf(pruneRepository(repo));
       expect(err).toBeInstanceOf(RepositoryLockedError);
       expect(err.message).toContain(`is locked exclusively by prune (pid ${child.pid} on ${hostname()}`);
     } finally {
@@ -474,10 +423,26 @@ setInterval(() => undefined, 1000);`,
       await exited;
     }
     expect(objectsOf(repoDir, 'locks')).toHaveLength(1);
-    const ok = await backupFiles(repo, walkFiles([src]), { paths: [src] });
-    expect(ok.snapshot.stats.files).toBe(1);
+    await pruneRepository(repo);
     expect(objectsOf(repoDir, 'locks')).toEqual([]);
     expect(readdirSync(join(repoDir, 'locks'))).toEqual([]);
+  });
+
+  it('a backup with credentials that cannot delete marks its lock finished, and the next maintenance removes it', async () => {
+    const base = tempDir('lock-nodelete');
+    const src = randomTree(join(base, 'src'), [1], 'no delete');
+    const repoDir = join(base, 'repo');
+    await initRepo(repoDir);
+    const writer = new FaultInjectingStorage(openStorage(repoDir)).denyDeletes();
+    const repo = await Repository.open(writer, PASSWORD);
+    const result = await backupFiles(repo, walkFiles([src]), { paths: [src] });
+    expect(result.snapshot.stats.files).toBe(1);
+    expect(objectsOf(repoDir, 'locks')).toHaveLength(1);
+    // A prune by a host with full rights is not held up by it, and clears it.
+    const full = await openRepo(repoDir);
+    const pruned = await pruneRepository(full);
+    expect(pruned.packsPending).toBe(0);
+    expect(objectsOf(repoDir, 'locks')).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { AccessDeniedError } from '@coffer/storage';
 import { openMeta, sealMeta } from './crypto/envelope';
 import { RepositoryLockedError } from './errors';
 import type { Repository } from './repository';
@@ -8,39 +9,60 @@ import type { Repository } from './repository';
 const STALE_AFTER_MS = 30 * 60 * 1000;
 const REFRESH_EVERY_MS = 5 * 60 * 1000;
 
-interface LockRecord {
+/** What a lock object holds (meta envelope, context "lock"). */
+export interface LockRecord {
+  /** Maintenance (forget, prune): excludes other maintenance, never backups. */
   exclusive: boolean;
   host: string;
   pid: number;
   operation: string;
   created: string;
   refreshed: string;
+  /**
+   * Set by a holder that could not delete its lock (writers may run with credentials that
+   * lack delete rights): the lock is over, and maintenance removes it.
+   */
+  finished?: boolean;
 }
 
-/** A held lock; release() removes it. */
+/** A lock that is held now. */
+export interface LiveLock {
+  /** Object name, `locks/<32 hex>`. */
+  name: string;
+  record: LockRecord;
+}
+
+/** A held lock; release() ends it. */
 export interface RepositoryLock {
+  /** Object name of this lock, `locks/<32 hex>`; prune's deletion plans wait for such names. */
+  readonly name: string;
   release(): Promise<void>;
 }
 
 /**
- * Shared locks (backups) may coexist; an exclusive lock (prune, forget) excludes all others.
- * Locks of dead processes are removed: on this host when the pid is gone, elsewhere once not
- * refreshed for 30 minutes.
+ * Shared locks (backups, copies, checks) coexist with each other and with maintenance; an
+ * exclusive lock (forget, prune) excludes only other exclusive locks. Prune is safe beside
+ * running backups because it deletes in two steps (see prune/deletion-plans.ts), and it
+ * learns which backups run from their shared locks. Locks of dead processes are dropped:
+ * on this host when the pid is gone, elsewhere once not refreshed for 30 minutes.
  */
 export async function acquireLock(repo: Repository, operation: string, exclusive: boolean): Promise<RepositoryLock> {
-  const others = await readLocks(repo);
-  const conflict = others.find((l) => exclusive || l.record.exclusive);
-  if (conflict) throw lockedError(repo, conflict.record);
-
+  if (exclusive) {
+    const conflict = (await readLiveLocks(repo)).find((l) => l.record.exclusive);
+    if (conflict) throw lockedError(repo, conflict.record);
+  }
   const name = `locks/${randomBytes(16).toString('hex')}`;
-  const record: LockRecord = { exclusive, host: hostname(), pid: process.pid, operation, created: new Date().toISOString(), refreshed: new Date().toISOString() };
+  const now = new Date().toISOString();
+  const record: LockRecord = { exclusive, host: hostname(), pid: process.pid, operation, created: now, refreshed: now };
   const write = () => repo.storage.put(name, sealMeta(repo.master.metaKey, Buffer.from(JSON.stringify(record)), 'lock'));
   await write();
-  // Two processes may have passed the check at the same moment: look again now ours is visible.
-  const race = (await readLocks(repo)).find((l) => l.name !== name && (exclusive || l.record.exclusive));
-  if (race) {
-    await repo.storage.delete(name);
-    throw lockedError(repo, race.record);
+  if (exclusive) {
+    // Two processes may have passed the check at the same moment: look again now ours is visible.
+    const race = (await readLiveLocks(repo)).find((l) => l.name !== name && l.record.exclusive);
+    if (race) {
+      await repo.storage.delete(name);
+      throw lockedError(repo, race.record);
+    }
   }
   const timer = setInterval(() => {
     record.refreshed = new Date().toISOString();
@@ -48,9 +70,16 @@ export async function acquireLock(repo: Repository, operation: string, exclusive
   }, REFRESH_EVERY_MS);
   timer.unref();
   return {
+    name,
     async release() {
       clearInterval(timer);
-      await repo.storage.delete(name);
+      try {
+        await repo.storage.delete(name);
+      } catch (err) {
+        if (!(err instanceof AccessDeniedError)) throw err;
+        record.finished = true;
+        await write();
+      }
     },
   };
 }
@@ -61,7 +90,7 @@ export async function removeLocks(repo: Repository, all: boolean): Promise<numbe
   if (all) {
     for await (const obj of repo.storage.list('locks')) await repo.storage.delete(obj.name);
   } else {
-    await readLocks(repo); // deletes the stale ones it meets
+    await readLiveLocks(repo); // deletes the stale ones it meets
   }
   return before - (await countLocks(repo));
 }
@@ -72,9 +101,12 @@ async function countLocks(repo: Repository): Promise<number> {
   return n;
 }
 
-/** Live locks; stale ones are deleted on the way. */
-async function readLocks(repo: Repository): Promise<Array<{ name: string; record: LockRecord }>> {
-  const live: Array<{ name: string; record: LockRecord }> = [];
+/**
+ * Locks held now. Stale and finished ones are deleted on the way where the credentials allow
+ * it (a writer without delete rights leaves them to maintenance).
+ */
+export async function readLiveLocks(repo: Repository): Promise<LiveLock[]> {
+  const live: LiveLock[] = [];
   for await (const obj of repo.storage.list('locks')) {
     let record: LockRecord;
     try {
@@ -82,8 +114,10 @@ async function readLocks(repo: Repository): Promise<Array<{ name: string; record
     } catch {
       continue; // vanished meanwhile, or unreadable: not ours to judge
     }
-    if (isStale(record)) {
-      await repo.storage.delete(obj.name);
+    if (record.finished || isStale(record)) {
+      await repo.storage.delete(obj.name).catch((err) => {
+        if (!(err instanceof AccessDeniedError)) throw err;
+      });
       continue;
     }
     live.push({ name: obj.name, record });
@@ -105,7 +139,7 @@ function isStale(lock: LockRecord): boolean {
 
 function lockedError(repo: Repository, l: LockRecord): RepositoryLockedError {
   return new RepositoryLockedError(
-    `${repo.storage.location} is locked ${l.exclusive ? 'exclusively ' : ''}by ${l.operation} (pid ${l.pid} on ${l.host}, since ${l.created}); ` +
+    `${repo.storage.location} is locked exclusively by ${l.operation} (pid ${l.pid} on ${l.host}, since ${l.created}); ` +
       `wait for it to finish, or if that process is gone run "coffer repo unlock"`,
   );
 }

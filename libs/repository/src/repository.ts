@@ -150,12 +150,20 @@ export class Repository {
 
   /** Reads and verifies every index object, by name. */
   async readIndexFiles(): Promise<Map<string, IndexFile>> {
-    const files = new Map<string, IndexFile>();
-    for await (const obj of this.storage.list('index')) {
-      const name = obj.name.slice('index/'.length);
-      files.set(name, await this.readIndexFile(name));
+    for (let attempt = 1; ; attempt++) {
+      const files = new Map<string, IndexFile>();
+      try {
+        for await (const obj of this.storage.list('index')) {
+          const name = obj.name.slice('index/'.length);
+          files.set(name, await this.readIndexFile(name));
+        }
+        return files;
+      } catch (err) {
+        // A prune replaced index objects between the listing and the read; the index that
+        // supersedes them is stored before they go, so a new listing finds it.
+        if (!(err instanceof NotFoundError) || attempt === 3) throw err;
+      }
     }
-    return files;
   }
 
   /** Uses an index built and verified elsewhere (check builds one from the index objects that verify). */

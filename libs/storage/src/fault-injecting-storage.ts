@@ -1,4 +1,4 @@
-import { StorageError, StorageFullError } from './storage';
+import { AccessDeniedError, StorageError, StorageFullError } from './storage';
 import type { ObjectInfo, PutOptions, Storage } from './storage';
 
 /** Which calls a fault hits: the Nth put (1-based, counting every put), names matching a test, or both. */
@@ -58,6 +58,9 @@ export class FaultInjectingStorage implements Storage {
   private readFaults: ArmedFault<ReadFault>[] = [];
   private truncations: TruncateFault[] = [];
   private corruptions: CorruptFault[] = [];
+  /** Per lagging prefix, the names its listing may show. */
+  private laggingListings = new Map<string, Set<string>>();
+  private deletesDenied = false;
 
   constructor(private readonly inner: Storage) {}
 
@@ -89,12 +92,34 @@ export class FaultInjectingStorage implements Storage {
     return this;
   }
 
+  /**
+   * Listings of these prefixes lag behind writes, as an eventually consistent store's may:
+   * until cleared they show only the objects there now, whoever writes more meanwhile
+   * (other processes included); deleted ones do vanish.
+   */
+  async lagListings(prefixes: string[]): Promise<this> {
+    for (const prefix of prefixes) {
+      const names = new Set<string>();
+      for await (const info of this.inner.list(prefix)) names.add(info.name);
+      this.laggingListings.set(prefix, names);
+    }
+    return this;
+  }
+
+  /** Refuses every delete with AccessDeniedError, as credentials without delete rights do. */
+  denyDeletes(): this {
+    this.deletesDenied = true;
+    return this;
+  }
+
   /** Disarms every fault; the counters keep counting. */
   clearFaults(): this {
     this.putFaults = [];
     this.readFaults = [];
     this.truncations = [];
     this.corruptions = [];
+    this.laggingListings.clear();
+    this.deletesDenied = false;
     return this;
   }
 
@@ -140,10 +165,15 @@ export class FaultInjectingStorage implements Storage {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    for await (const info of this.inner.list(prefix)) yield { ...info, size: this.keptBytes(info.name, info.size) };
+    const visible = this.laggingListings.get(prefix);
+    for await (const info of this.inner.list(prefix)) {
+      if (visible && !visible.has(info.name)) continue;
+      yield { ...info, size: this.keptBytes(info.name, info.size) };
+    }
   }
 
-  delete(name: string): Promise<void> {
+  async delete(name: string): Promise<void> {
+    if (this.deletesDenied) throw new AccessDeniedError(this.location, 'delete', name, 'injected: credentials without delete rights');
     return this.inner.delete(name);
   }
 

@@ -3,7 +3,7 @@ import type { JobContext } from './job-context';
 import type { JobRequest } from './job-types';
 import { withRepository } from './open-repository';
 
-/** PRUNE: deletes stored data no snapshot references (exclusive lock; safe to interrupt between steps). */
+/** PRUNE: deletes stored data no snapshot references (safe beside running backups, and to interrupt between steps). */
 export async function runPruneJob(request: JobRequest, ctx: JobContext): Promise<void> {
   await withRepository(request.repository, ctx, async (repo) => {
     const r = await pruneRepository(repo, {
@@ -14,5 +14,8 @@ export async function runPruneJob(request: JobRequest, ctx: JobContext): Promise
         ? 'nothing to prune: all stored data is used by a snapshot'
         : `deleted ${r.packsDeleted} pack(s), rewrote ${r.packsRewritten} pack(s) and ${r.indexesRewritten} index(es): removed ${r.blobsRemoved} unused blob(s), freed ${r.bytesFreed} bytes`,
     );
+    if (r.packsPending > 0) {
+      ctx.log(`${r.packsPending} pack(s) (${r.bytesPending} bytes) marked for deletion wait for ${r.waitingFor.join(', ')} to end: the next prune deletes them`);
+    }
   });
 }

@@ -47,15 +47,22 @@ export function pruneJson(r: PruneResult, dryRun: boolean) {
     blobsRemoved: r.blobsRemoved,
     bytesFreed: r.bytesFreed,
     indexesRewritten: r.indexesRewritten,
+    packsPending: r.packsPending,
+    bytesPending: r.bytesPending,
+    waitingFor: r.waitingFor,
   };
 }
 
 /** What prune did (or would do), in a sentence. */
 export function pruneSummary(r: PruneResult, dryRun: boolean): string {
-  if (r.packsDeleted === 0 && r.packsRewritten === 0 && r.blobsRemoved === 0) return 'nothing to prune: all stored data is used by a snapshot';
+  const pending =
+    r.packsPending === 0
+      ? ''
+      : `\n${plural(r.packsPending, 'pack')} (${formatBytes(r.bytesPending)}) marked for deletion wait for ${r.waitingFor.length > 0 ? r.waitingFor.join(', ') : 'running operations'} to end: run prune again afterwards to delete them`;
+  if (r.packsDeleted === 0 && r.packsRewritten === 0 && r.blobsRemoved === 0) return `nothing to prune: all stored data is used by a snapshot${pending}`;
   const blobs = plural(r.blobsRemoved, 'unused blob');
   if (dryRun) {
-    return `would delete ${plural(r.packsDeleted, 'pack')} and rewrite ${plural(r.packsRewritten, 'pack')}, removing ${blobs} and freeing ${formatBytes(r.bytesFreed)} (dry run: nothing changed)`;
+    return `would delete ${plural(r.packsDeleted, 'pack')} and rewrite ${plural(r.packsRewritten, 'pack')}, removing ${blobs} and freeing ${formatBytes(r.bytesFreed)} (dry run: nothing changed)${pending}`;
   }
-  return `deleted ${plural(r.packsDeleted, 'pack')}, rewrote ${plural(r.packsRewritten, 'pack')} and ${plural(r.indexesRewritten, 'index', 'indexes')}: removed ${blobs}, freed ${formatBytes(r.bytesFreed)}`;
+  return `deleted ${plural(r.packsDeleted, 'pack')}, rewrote ${plural(r.packsRewritten, 'pack')} and ${plural(r.indexesRewritten, 'index', 'indexes')}: removed ${blobs}, freed ${formatBytes(r.bytesFreed)}${pending}`;
 }

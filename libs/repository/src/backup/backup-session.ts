@@ -5,8 +5,10 @@ import { BlobType } from '../format/pack';
 import { PACK_INFO } from '../format/pack-info';
 import type { Snapshot, SnapshotStats } from '../format/snapshot';
 import { encodeTree, TreeNode } from '../format/tree';
+import { RepositoryError } from '../errors';
 import { acquireLock, RepositoryLock } from '../locks';
 import type { MasterIndex } from '../master-index';
+import { DeletionPlan, doomedPacks, readDeletionPlans } from '../prune/deletion-plans';
 import type { Repository } from '../repository';
 import { WorkerPool } from '../worker/worker-pool';
 import { PackWriter } from './pack-writer';
@@ -57,6 +59,10 @@ export class BackupSession {
   readonly pool: WorkerPool;
   /** Blob ids stored by this session, not yet in any loaded index. */
   private readonly stored = new Set<string>();
+  /** Packs a running prune means to delete: never deduplicated against. */
+  private readonly doomed: Set<string>;
+  /** Packs holding blobs this backup reuses instead of storing them again. */
+  private readonly reusedPacks = new Set<string>();
   private readonly sealer: BlobSealer;
   readonly stats: SnapshotStats = { files: 0, dirs: 0, totalBytes: 0, bytesRead: 0, bytesNew: 0, bytesStored: 0, durationMs: 0 };
   bytesDone = 0;
@@ -68,8 +74,10 @@ export class BackupSession {
     private readonly lock: RepositoryLock,
     readonly options: BackupOptions,
     index: MasterIndex,
+    private readonly plansAtStart: DeletionPlan[],
   ) {
     this.index = index;
+    this.doomed = doomedPacks(plansAtStart);
     const session = newSealingSession(repo.master.readPublicKey, PACK_INFO);
     this.sealer = new BlobSealer(session.key, repo.config.compression.level);
     this.packs = new PackWriter(repo, session.key, session.ephemeralPublic);
@@ -92,12 +100,17 @@ export class BackupSession {
     );
   }
 
-  /** Locks the repository (shared: backups may run side by side) and loads the index. */
-  static async start(repo: Repository, options: BackupOptions): Promise<BackupSession> {
-    const lock = await acquireLock(repo, 'backup', false);
+  /**
+   * Locks the repository (shared: backups may run side by side, and beside prune), then
+   * reads prune's deletion plans, then the index — in this order, so a plan written after
+   * this backup's lock is one whose prune waits for this backup.
+   */
+  static async start(repo: Repository, options: BackupOptions, operation = 'backup'): Promise<BackupSession> {
+    const lock = await acquireLock(repo, operation, false);
     try {
+      const plans = await readDeletionPlans(repo);
       // Fresh, not cached: other processes may have stored data (and parent snapshots) since.
-      return new BackupSession(repo, lock, options, await repo.loadIndex(true));
+      return new BackupSession(repo, lock, options, await repo.loadIndex(true), plans);
     } catch (err) {
       await lock.release();
       throw err;
@@ -106,15 +119,19 @@ export class BackupSession {
 
   /** True, and counted as new, when the repository lacks this blob and nobody stores it yet. */
   private claim(id: string, size: number): boolean {
-    if (this.index.has(id) || this.stored.has(id)) return false;
+    if (this.knows(id)) return false;
     this.stored.add(id);
     this.stats.bytesNew += size;
     return true;
   }
 
-  /** True when the blob is stored or being stored. */
+  /** True when the blob is stored (outside packs prune is deleting) or being stored. */
   knows(id: string): boolean {
-    return this.index.has(id) || this.stored.has(id);
+    if (this.stored.has(id)) return true;
+    const location = this.index.get(id);
+    if (!location || this.doomed.has(location.packId)) return false;
+    this.reusedPacks.add(location.packId);
+    return true;
   }
 
   /** Stores a blob made on the main thread (trees, stdin chunks); returns its id. */
@@ -159,6 +176,7 @@ export class BackupSession {
    */
   async commit(meta: { sourceKind: string; paths: string[]; parent?: string; tree: string }): Promise<BackupResult> {
     await this.packs.flush();
+    await this.checkNoPruneRace();
     this.stats.bytesStored = this.packs.bytesStored;
     this.stats.durationMs = Date.now() - this.started;
     this.reportProgress(true);
@@ -177,6 +195,26 @@ export class BackupSession {
     };
     const snapshotId = await this.repo.saveSnapshot(snapshot);
     return { snapshotId, snapshot };
+  }
+
+  /**
+   * A prune that started after this backup waits for it (it lists this backup's lock), and
+   * keeps whatever the snapshot will reference. Only a storage whose listing lagged could
+   * hide the lock from prune: then data this backup reuses may be gone, and the snapshot
+   * must not be written.
+   */
+  private async checkNoPruneRace(): Promise<void> {
+    const known = new Set(this.plansAtStart.map((p) => p.name));
+    for (const plan of await readDeletionPlans(this.repo)) {
+      if (known.has(plan.name) || plan.waitFor.includes(this.lock.name)) continue;
+      const lost = plan.packs.filter((id) => this.reusedPacks.has(id));
+      if (lost.length > 0) {
+        throw new RepositoryError(
+          `a prune that started at ${plan.created} did not see this backup running (the storage's listing lagged) and is deleting ${lost.length} pack(s) it reuses; ` +
+            'no snapshot was written: run the backup again',
+        );
+      }
+    }
   }
 
   /** Stops the workers and releases the lock, whatever happened. */

@@ -1,94 +1,128 @@
-import { newSealingSession } from '../crypto/envelope';
+import { newSealingSession, WriteOnlyKeyError } from '../crypto/envelope';
+import { RepositoryError } from '../errors';
 import { BlobSealer } from '../format/blob-codec';
-import type { IndexedPack } from '../format/index-file';
+import type { IndexFile, IndexedPack } from '../format/index-file';
 import { PACK_INFO } from '../format/pack-info';
-import { acquireLock } from '../locks';
+import { acquireLock, LiveLock, readLiveLocks } from '../locks';
 import { MasterIndex } from '../master-index';
 import type { Repository } from '../repository';
 import { PackWriter } from '../backup/pack-writer';
-import { WriteOnlyKeyError } from '../crypto/envelope';
+import { DeletionPlan, doomedPacks, readDeletionPlans, saveDeletionPlan, writeDeletionPlan } from './deletion-plans';
 
 /** Options of prune. */
 export interface PruneOptions {
   dryRun?: boolean;
   /** A pack with at least this share of unused bytes is rewritten; 0.2 by default. */
   repackThreshold?: number;
+  /** How long the plan of a deletion done stays as a tombstone at least; 15 minutes by default. */
+  tombstoneMs?: number;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
 /** What prune did (or would do, in a dry run). */
 export interface PruneResult {
+  /** Packs deleted by this run (in a dry run: that it would mark for deletion). */
   packsDeleted: number;
   packsRewritten: number;
   blobsRemoved: number;
   bytesFreed: number;
   indexesRewritten: number;
+  /** Packs marked for deletion that wait for the operations below to end; the next prune deletes them. */
+  packsPending: number;
+  bytesPending: number;
+  /** The running operations the pending packs wait for, e.g. `backup (pid 42 on web-1, since …)`. */
+  waitingFor: string[];
 }
 
 /**
- * Deletes data no snapshot references. Holds the exclusive lock, so no backup runs meanwhile.
- * Order keeps the repository whole at every step: rewritten packs are stored, then a new
- * index of everything kept, then the old indexes go, and only then the old packs.
+ * Deletes data no snapshot references, safely beside running backups, in two steps:
+ *
+ * 1. Mark: find unused packs (and rewrite the used blobs of mostly-unused ones into new
+ *    packs), and write them down in a deletion plan together with the operations running
+ *    now. Backups that start from then on do not deduplicate against those packs.
+ * 2. Delete, once every operation the plan waits for has ended or died (now, if none was
+ *    running; otherwise in a later prune): mark again the snapshots written meanwhile, keep
+ *    any planned pack they use, store one index of every kept pack that supersedes the old
+ *    ones, then delete the old indexes and the packs.
+ *
+ * Each step leaves a whole repository if interrupted. Only one prune or forget runs at a
+ * time (they take the exclusive lock, which backups do not conflict with).
  */
 export async function pruneRepository(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
   if (!repo.canRead) throw new WriteOnlyKeyError();
   const lock = await acquireLock(repo, 'prune', true);
   try {
+    const plans = await readDeletionPlans(repo);
+    const earlierPlans = plans.filter((p) => !p.executed);
     // The index objects are read once: prune needs them whole again to write their successor.
     const indexFiles = await repo.readIndexFiles();
-    const index = new MasterIndex();
-    for (const [name, file] of indexFiles) index.addIndexFile(name, file);
+    const index = indexOf(indexFiles);
     repo.useIndex(index);
-    const used = await usedBlobs(repo, options);
+    const marking = new UsedBlobs(repo, options);
+    await marking.markNewSnapshots(index);
     const stored = new Map<string, number>();
     for await (const obj of repo.storage.list('data')) stored.set(obj.name.slice('data/'.length), obj.size);
 
-    const plan = planPacks(index, used, stored, options.repackThreshold ?? 0.2);
-    const nothingToDo = plan.remove.length === 0 && plan.rewrite.length === 0;
+    const plan = planPacks(index, marking.used, stored, doomedPacks(earlierPlans), options.repackThreshold ?? 0.2);
     const result: PruneResult = {
-      packsDeleted: plan.remove.length,
+      packsDeleted: 0,
       packsRewritten: plan.rewrite.length,
       blobsRemoved: plan.blobsRemoved,
-      bytesFreed: [...plan.remove, ...plan.rewrite].reduce((sum, id) => sum + (stored.get(id) ?? 0), 0),
-      indexesRewritten: nothingToDo ? 0 : index.indexIds.length,
+      bytesFreed: 0,
+      indexesRewritten: 0,
+      packsPending: 0,
+      bytesPending: 0,
+      waitingFor: [],
     };
-    if (options.dryRun || nothingToDo) return result;
+    if (options.dryRun) {
+      const marked = [...plan.remove, ...plan.rewrite];
+      return { ...result, packsDeleted: marked.length, bytesFreed: sizeOf(marked, stored) };
+    }
 
-    if (plan.rewrite.length > 0) {
-      const session = newSealingSession(repo.master.readPublicKey, PACK_INFO);
-      const sealer = new BlobSealer(session.key, repo.config.compression.level);
-      const writer = new PackWriter(repo, session.key, session.ephemeralPublic);
-      const survivors = new Map<string, string[]>(plan.rewrite.map((packId) => [packId, []]));
-      for (const [id, loc] of index.blobs) if (used.has(id)) survivors.get(loc.packId)?.push(id);
-      let done = 0;
-      for (const [, ids] of survivors) {
-        for (const id of ids) {
-          const loc = index.get(id)!;
-          const data = await repo.readBlob(id);
-          await writer.waitForRoom();
-          writer.add(loc.type, Buffer.from(id, 'hex'), sealer.seal(Buffer.from(id, 'hex'), data), data.length);
+    let newPlan: DeletionPlan | undefined;
+    let bytesWritten = 0;
+    if (plan.remove.length > 0 || plan.rewrite.length > 0) {
+      bytesWritten = await rewriteSurvivors(repo, index, marking.used, plan.rewrite, options);
+      newPlan = await writeDeletionPlan(repo, [...plan.remove, ...plan.rewrite], []);
+    }
+    // Listed after the plan is stored: a backup not listed here starts after it, reads it,
+    // and keeps clear of its packs.
+    const running = (await readLiveLocks(repo)).filter((l) => l.name !== lock.name);
+    if (newPlan && running.length > 0) {
+      newPlan.waitFor = running.map((l) => l.name);
+      await saveDeletionPlan(repo, newPlan);
+    }
+    await removeTombstones(repo, plans, running, options.tombstoneMs ?? TOMBSTONE_MS);
+    const runningNames = new Set(running.map((l) => l.name));
+    const ready = [...earlierPlans, ...(newPlan ? [newPlan] : [])].filter((p) => p.waitFor.every((name) => !runningNames.has(name)));
+    const waiting = [...earlierPlans, ...(newPlan ? [newPlan] : [])].filter((p) => !ready.includes(p));
+
+    if (ready.length > 0) {
+      // Snapshots written since the first mark (by backups that ended meanwhile) keep what they use.
+      const current = indexOf(await repo.readIndexFiles());
+      repo.useIndex(current);
+      await marking.markNewSnapshots(current);
+      marking.assertIndexed(current);
+      const rescued = packsHolding(marking.used, current);
+      const gone = [...doomedPacks(ready)].filter((id) => !rescued.has(id));
+      if (gone.length > 0) {
+        result.indexesRewritten = await replaceIndexes(repo, indexFiles, new Set(gone));
+        let deleted = 0;
+        for (const id of gone) {
+          await repo.storage.delete(`data/${id}`);
+          options.onProgress?.({ phase: 'deleting packs', done: ++deleted, total: gone.length });
         }
-        options.onProgress?.({ phase: 'rewriting packs', done: ++done, total: plan.rewrite.length });
       }
-      await writer.flush(); // writes index objects for the new packs
-      result.bytesFreed -= writer.bytesStored;
+      const executed = new Date().toISOString();
+      const goneSet = new Set(gone);
+      for (const p of ready) await saveDeletionPlan(repo, { ...p, packs: p.packs.filter((id) => goneSet.has(id)), executed });
+      result.packsDeleted = gone.length;
+      result.bytesFreed = sizeOf(gone, stored) - bytesWritten;
     }
-
-    const gone = new Set([...plan.remove, ...plan.rewrite]);
-    const kept = new Map<string, IndexedPack>();
-    for (const file of indexFiles.values()) {
-      for (const pack of file.packs) {
-        const id = pack.id.toString('hex');
-        if (!gone.has(id) && !kept.has(id)) kept.set(id, pack);
-      }
-    }
-    await repo.writeIndexFile({ packs: [...kept.values()], supersedes: index.indexIds.map((id) => Buffer.from(id, 'hex')) });
-    for (const name of index.indexIds) await repo.storage.delete(`index/${name}`);
-    let deleted = 0;
-    for (const id of gone) {
-      await repo.storage.delete(`data/${id}`);
-      options.onProgress?.({ phase: 'deleting packs', done: ++deleted, total: gone.size });
-    }
+    const pending = [...doomedPacks(waiting)];
+    result.packsPending = pending.length;
+    result.bytesPending = sizeOf(pending, stored);
+    result.waitingFor = running.filter((l) => waiting.some((p) => p.waitFor.includes(l.name))).map(describeLock);
     await repo.loadIndex(true);
     return result;
   } finally {
@@ -96,30 +130,135 @@ export async function pruneRepository(repo: Repository, options: PruneOptions = 
   }
 }
 
-/** Every blob any snapshot references. Fails if any snapshot or tree cannot be read. */
-async function usedBlobs(repo: Repository, options: PruneOptions): Promise<Set<string>> {
-  const used = new Set<string>();
-  const ids = await repo.listSnapshotIds();
+/** Margin for a storage's listing to catch up with a backup's lock, and the backup with the tombstone. */
+const TOMBSTONE_MS = 15 * 60 * 1000;
+
+/**
+ * Deletes tombstones old enough that no backup running now can have loaded the index before
+ * their deletion: every live lock is younger than the deletion.
+ */
+async function removeTombstones(repo: Repository, plans: DeletionPlan[], running: LiveLock[], minAgeMs: number): Promise<void> {
+  const oldestRunning = Math.min(...running.map((l) => Date.parse(l.record.created)));
+  for (const plan of plans) {
+    if (!plan.executed) continue;
+    const executed = Date.parse(plan.executed);
+    if (Date.now() - executed >= minAgeMs && oldestRunning > executed) await repo.storage.delete(plan.name);
+  }
+}
+
+function indexOf(files: Map<string, IndexFile>): MasterIndex {
+  const index = new MasterIndex();
+  for (const [name, file] of files) index.addIndexFile(name, file);
+  return index;
+}
+
+function sizeOf(packs: readonly string[], stored: Map<string, number>): number {
+  return packs.reduce((sum, id) => sum + (stored.get(id) ?? 0), 0);
+}
+
+function describeLock(l: LiveLock): string {
+  return `${l.record.operation} (pid ${l.record.pid} on ${l.record.host}, since ${l.record.created})`;
+}
+
+/**
+ * Every blob the snapshots reference. Marks each snapshot once, so calling it again after
+ * backups ended marks only their snapshots. Fails if any snapshot or tree cannot be read:
+ * what an unreadable snapshot references is unknown, and deleting it could lose data.
+ */
+class UsedBlobs {
+  readonly used = new Set<string>();
+  private readonly marked = new Set<string>();
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly options: PruneOptions,
+  ) {}
+
+  /** Marks the snapshots not marked yet; `index` is the one the repository reads with. */
+  async markNewSnapshots(index: MasterIndex): Promise<void> {
+    const ids = (await this.repo.listSnapshotIds()).filter((id) => !this.marked.has(id));
+    let done = 0;
+    for (const id of ids) {
+      const snapshot = await this.repo.readSnapshot(id);
+      await this.markTree(snapshot.tree, index);
+      this.marked.add(id);
+      this.options.onProgress?.({ phase: 'finding used data', done: ++done, total: ids.length });
+    }
+  }
+
+  /** Stops prune before it deletes anything if a used blob is in no index (a listing that lags, a lost index). */
+  assertIndexed(index: MasterIndex): void {
+    for (const id of this.used) if (!index.has(id)) throw this.notIndexed(id);
+  }
+
+  private async markTree(treeId: string, index: MasterIndex): Promise<void> {
+    if (this.used.has(treeId)) return;
+    if (!index.has(treeId)) throw this.notIndexed(treeId);
+    this.used.add(treeId);
+    for (const node of (await this.repo.readTree(treeId)).nodes) {
+      for (const id of node.content ?? []) this.used.add(id);
+      if (node.subtree) await this.markTree(node.subtree, index);
+    }
+  }
+
+  private notIndexed(id: string): RepositoryError {
+    return new RepositoryError(
+      `blob ${id} is used by a snapshot but listed in no index of ${this.repo.storage.location}; prune deleted nothing: run "coffer repo check", and prune again later`,
+    );
+  }
+}
+
+/** Packs that hold a copy of a used blob, by the index's chosen location of each. */
+function packsHolding(used: Set<string>, index: MasterIndex): Set<string> {
+  const packs = new Set<string>();
+  for (const id of used) {
+    const location = index.get(id);
+    if (location) packs.add(location.packId);
+  }
+  return packs;
+}
+
+/** Writes the used blobs of the packs to rewrite into new packs (indexed); returns the bytes stored. */
+async function rewriteSurvivors(repo: Repository, index: MasterIndex, used: Set<string>, rewrite: string[], options: PruneOptions): Promise<number> {
+  if (rewrite.length === 0) return 0;
+  const session = newSealingSession(repo.master.readPublicKey, PACK_INFO);
+  const sealer = new BlobSealer(session.key, repo.config.compression.level);
+  const writer = new PackWriter(repo, session.key, session.ephemeralPublic);
+  const survivors = new Map<string, string[]>(rewrite.map((packId) => [packId, []]));
+  for (const [id, loc] of index.blobs) if (used.has(id)) survivors.get(loc.packId)?.push(id);
   let done = 0;
-  for (const id of ids) {
-    // An unreadable snapshot must stop prune: what it references is unknown and would be lost.
-    const snapshot = await repo.readSnapshot(id);
-    await markTree(repo, snapshot.tree, used);
-    options.onProgress?.({ phase: 'finding used data', done: ++done, total: ids.length });
+  for (const [, ids] of survivors) {
+    for (const id of ids) {
+      const loc = index.get(id)!;
+      const data = await repo.readBlob(id);
+      await writer.waitForRoom();
+      writer.add(loc.type, Buffer.from(id, 'hex'), sealer.seal(Buffer.from(id, 'hex'), data), data.length);
+    }
+    options.onProgress?.({ phase: 'rewriting packs', done: ++done, total: rewrite.length });
   }
-  return used;
+  await writer.flush(); // writes index objects for the new packs
+  return writer.bytesStored;
 }
 
-async function markTree(repo: Repository, treeId: string, used: Set<string>): Promise<void> {
-  if (used.has(treeId)) return;
-  used.add(treeId);
-  for (const node of (await repo.readTree(treeId)).nodes) {
-    for (const id of node.content ?? []) used.add(id);
-    if (node.subtree) await markTree(repo, node.subtree, used);
+/**
+ * Stores one index of every pack the given index objects list, but the deleted ones, that
+ * supersedes them; then deletes them. Index objects stored since by backups stay as they are.
+ */
+async function replaceIndexes(repo: Repository, replaced: Map<string, IndexFile>, deleted: Set<string>): Promise<number> {
+  const kept = new Map<string, IndexedPack>();
+  for (const file of replaced.values()) {
+    for (const pack of file.packs) {
+      const id = pack.id.toString('hex');
+      if (!deleted.has(id) && !kept.has(id)) kept.set(id, pack);
+    }
   }
+  await repo.writeIndexFile({ packs: [...kept.values()], supersedes: [...replaced.keys()].map((id) => Buffer.from(id, 'hex')) });
+  for (const name of replaced.keys()) await repo.storage.delete(`index/${name}`);
+  return replaced.size;
 }
 
-function planPacks(index: MasterIndex, used: Set<string>, stored: Map<string, number>, threshold: number) {
+/** Packs to delete whole, and packs to rewrite, among those no earlier plan holds already. */
+function planPacks(index: MasterIndex, used: Set<string>, stored: Map<string, number>, planned: Set<string>, threshold: number) {
   const usedBytes = new Map<string, number>();
   const totalBytes = new Map<string, number>();
   let blobsRemoved = 0;
@@ -131,6 +270,7 @@ function planPacks(index: MasterIndex, used: Set<string>, stored: Map<string, nu
   const remove: string[] = [];
   const rewrite: string[] = [];
   for (const packId of stored.keys()) {
+    if (planned.has(packId)) continue;
     const u = usedBytes.get(packId) ?? 0;
     if (!index.packs.has(packId) || u === 0) remove.push(packId);
     else if (1 - u / (totalBytes.get(packId) ?? u) >= threshold) rewrite.push(packId);

@@ -2,9 +2,12 @@
  * Helpers of the repository's integration tests (*.int-spec.ts): temp dirs, quick repositories,
  * deterministic test data, byte-for-byte tree comparison and access to the stored objects.
  */
+import { ChildProcess, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import {
   chmodSync,
+  mkdirSync,
+  writeFileSync,
   closeSync,
   lstatSync,
   mkdtempSync,
@@ -18,7 +21,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { openStorage, Storage } from '@coffer/storage';
 import { InitOptions, Repository } from '../repository';
@@ -271,3 +274,53 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 export const isRoot = process.getuid?.() === 0;
+
+/** The built libraries (what a CLI process runs), for child processes. */
+const LIBS = resolve(__dirname, '../../..');
+
+/** Random (incompressible) files of `sizes` MiB in a new directory. */
+export function randomTree(dir: string, sizes: number[], seed: string): string {
+  mkdirSync(dir, { recursive: true });
+  const stream = new ByteStream(seed);
+  sizes.forEach((size, i) => writeStreamFile(join(dir, `part-${i}.bin`), size * MiB, stream));
+  return dir;
+}
+
+export function expectSameTree(src: string, target: string): void {
+  expect(diffTrees(snapshotTree(src), snapshotTree(join(target, src)))).toEqual([]);
+}
+
+/** A node script run as a separate process, with the built libraries. */
+export function runChild(name: string, body: string, args: string[]): { child: ChildProcess; output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+  const script = join(tempDir('child'), `${name}.js`);
+  writeFileSync(
+    script,
+    `'use strict';
+const { Repository, backupFiles, acquireLock } = require(${JSON.stringify(join(LIBS, 'repository/dist'))});
+const { openStorage } = require(${JSON.stringify(join(LIBS, 'storage/dist'))});
+const { walkFiles } = require(${JSON.stringify(join(LIBS, 'sources/dist'))});
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+(async () => {
+${body}
+})().catch((err) => { console.error(err); process.exit(3); });
+`,
+  );
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+  return { child, output: () => output, exited };
+}
+
+export async function waitFor(what: string, condition: () => boolean, exited: Promise<unknown>, output: () => string, timeoutMs = 90_000): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (gone) throw new Error(`the child exited before ${what}:\n${output()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
