@@ -5,7 +5,7 @@
  * storage whose listing lags behind writes never yields a snapshot that references
  * missing data.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultInjectingStorage, openStorage } from '@coffer/storage';
 import { backupFiles } from './backup/backup-files';
@@ -119,10 +119,13 @@ describe('many writers and prune at once', () => {
       for (const w of first.waitingFor) expect(w).toMatch(/^backup \(pid \d+ on [^,]+, since .+\)$/);
       expect(objectsOf(repoDir, 'data').map((o) => o.id)).toEqual(expect.arrayContaining(oldPacks));
 
-      // A backup that starts after prune's mark stores the shared data anew rather than
-      // depend on packs marked for deletion.
-      const late = await backupFiles(await openRepo(repoDir), walkFiles([shared]), { paths: [shared], host: 'late' });
-      expectNewBytes(late.snapshot.stats.bytesNew, 6 * MiB);
+      // A backup that starts after prune's mark stores data anew rather than depend on packs
+      // marked for deletion (here one of the shared files; the other two stay only in the old pack).
+      const lateSrc = join(base, 'late');
+      mkdirSync(lateSrc);
+      copyFileSync(join(shared, 'part-0.bin'), join(lateSrc, 'part-0.bin'));
+      const late = await backupFiles(await openRepo(repoDir), walkFiles([lateSrc]), { paths: [lateSrc], host: 'late' });
+      expectNewBytes(late.snapshot.stats.bytesNew, 2 * MiB);
 
       writeFileSync(gate, '');
       const results = [];
@@ -143,7 +146,7 @@ describe('many writers and prune at once', () => {
 
       const after = await openRepo(repoDir);
       expect(await checkRepository(after, { readDataPercent: 100 })).toMatchObject({ errors: [], snapshots: 7 });
-      const sources = new Map([[late.snapshotId, shared], ...results.map((r) => [r.id, r.src] as [string, string])]);
+      const sources = new Map([[late.snapshotId, lateSrc], ...results.map((r) => [r.id, r.src] as [string, string])]);
       await restoresByteForByte(after, base, sources);
       expect(objectsOf(repoDir, 'locks')).toEqual([]);
     } finally {

@@ -2,6 +2,7 @@ import { newSealingSession, WriteOnlyKeyError } from '../crypto/envelope';
 import { RepositoryError } from '../errors';
 import { BlobSealer } from '../format/blob-codec';
 import type { IndexFile, IndexedPack } from '../format/index-file';
+import type { BlobType } from '../format/pack';
 import { PACK_INFO } from '../format/pack-info';
 import { acquireLock, LiveLock, readLiveLocks } from '../locks';
 import { MasterIndex } from '../master-index';
@@ -63,7 +64,7 @@ export async function pruneRepository(repo: Repository, options: PruneOptions = 
     const stored = new Map<string, number>();
     for await (const obj of repo.storage.list('data')) stored.set(obj.name.slice('data/'.length), obj.size);
 
-    const plan = planPacks(index, marking.used, stored, doomedPacks(earlierPlans), options.repackThreshold ?? 0.2);
+    const plan = planPacks(indexFiles, marking.used, stored, doomedPacks(earlierPlans), options.repackThreshold ?? 0.2);
     const result: PruneResult = {
       packsDeleted: 0,
       packsRewritten: plan.rewrite.length,
@@ -76,13 +77,13 @@ export async function pruneRepository(repo: Repository, options: PruneOptions = 
     };
     if (options.dryRun) {
       const marked = [...plan.remove, ...plan.rewrite];
-      return { ...result, packsDeleted: marked.length, bytesFreed: sizeOf(marked, stored) };
+      return { ...result, packsDeleted: plan.remove.length, bytesFreed: sizeOf(marked, stored) };
     }
 
     let newPlan: DeletionPlan | undefined;
     let bytesWritten = 0;
     if (plan.remove.length > 0 || plan.rewrite.length > 0) {
-      bytesWritten = await rewriteSurvivors(repo, index, marking.used, plan.rewrite, options);
+      bytesWritten = await rewriteSurvivors(repo, plan.survivors, options);
       newPlan = await writeDeletionPlan(repo, [...plan.remove, ...plan.rewrite], []);
     }
     // Listed after the plan is stored: a backup not listed here starts after it, reads it,
@@ -99,12 +100,14 @@ export async function pruneRepository(repo: Repository, options: PruneOptions = 
 
     if (ready.length > 0) {
       // Snapshots written since the first mark (by backups that ended meanwhile) keep what they use.
-      const current = indexOf(await repo.readIndexFiles());
+      const currentFiles = await repo.readIndexFiles();
+      const current = indexOf(currentFiles);
       repo.useIndex(current);
       await marking.markNewSnapshots(current);
       marking.assertIndexed(current);
-      const rescued = packsHolding(marking.used, current);
-      const gone = [...doomedPacks(ready)].filter((id) => !rescued.has(id));
+      const doomed = doomedPacks(ready);
+      const rescued = packsToRescue(marking.used, currentFiles, doomed);
+      const gone = [...doomed].filter((id) => !rescued.has(id));
       if (gone.length > 0) {
         result.indexesRewritten = await replaceIndexes(repo, indexFiles, new Set(gone));
         let deleted = 0;
@@ -116,7 +119,7 @@ export async function pruneRepository(repo: Repository, options: PruneOptions = 
       const executed = new Date().toISOString();
       const goneSet = new Set(gone);
       for (const p of ready) await saveDeletionPlan(repo, { ...p, packs: p.packs.filter((id) => goneSet.has(id)), executed });
-      result.packsDeleted = gone.length;
+      result.packsDeleted = gone.filter((id) => !plan.rewrite.includes(id)).length;
       result.bytesFreed = sizeOf(gone, stored) - bytesWritten;
     }
     const pending = [...doomedPacks(waiting)];
@@ -208,33 +211,40 @@ class UsedBlobs {
   }
 }
 
-/** Packs that hold a copy of a used blob, by the index's chosen location of each. */
-function packsHolding(used: Set<string>, index: MasterIndex): Set<string> {
-  const packs = new Set<string>();
-  for (const id of used) {
-    const location = index.get(id);
-    if (location) packs.add(location.packId);
+/** The doomed packs that hold the only copies of some used blob: they must stay. */
+function packsToRescue(used: Set<string>, files: Map<string, IndexFile>, doomed: Set<string>): Set<string> {
+  const packs = [...files.values()].flatMap((file) => file.packs);
+  const keptCopies = new Set<string>();
+  for (const pack of packs) {
+    if (doomed.has(pack.id.toString('hex'))) continue;
+    for (const e of pack.entries) {
+      const id = e.id.toString('hex');
+      if (used.has(id)) keptCopies.add(id);
+    }
   }
-  return packs;
+  const rescued = new Set<string>();
+  for (const pack of packs) {
+    const packId = pack.id.toString('hex');
+    if (!doomed.has(packId)) continue;
+    if (pack.entries.some((e) => used.has(e.id.toString('hex')) && !keptCopies.has(e.id.toString('hex')))) rescued.add(packId);
+  }
+  return rescued;
 }
 
-/** Writes the used blobs of the packs to rewrite into new packs (indexed); returns the bytes stored. */
-async function rewriteSurvivors(repo: Repository, index: MasterIndex, used: Set<string>, rewrite: string[], options: PruneOptions): Promise<number> {
-  if (rewrite.length === 0) return 0;
+/** Copies the used blobs of the packs to rewrite into new packs (indexed); returns the bytes stored. */
+async function rewriteSurvivors(repo: Repository, survivorsPerPack: Survivor[][], options: PruneOptions): Promise<number> {
+  if (survivorsPerPack.length === 0) return 0;
   const session = newSealingSession(repo.master.readPublicKey, PACK_INFO);
   const sealer = new BlobSealer(session.key, repo.config.compression.level);
   const writer = new PackWriter(repo, session.key, session.ephemeralPublic);
-  const survivors = new Map<string, string[]>(rewrite.map((packId) => [packId, []]));
-  for (const [id, loc] of index.blobs) if (used.has(id)) survivors.get(loc.packId)?.push(id);
   let done = 0;
-  for (const [, ids] of survivors) {
-    for (const id of ids) {
-      const loc = index.get(id)!;
+  for (const survivors of survivorsPerPack) {
+    for (const { id, type } of survivors) {
       const data = await repo.readBlob(id);
       await writer.waitForRoom();
-      writer.add(loc.type, Buffer.from(id, 'hex'), sealer.seal(Buffer.from(id, 'hex'), data), data.length);
+      writer.add(type, Buffer.from(id, 'hex'), sealer.seal(Buffer.from(id, 'hex'), data), data.length);
     }
-    options.onProgress?.({ phase: 'rewriting packs', done: ++done, total: rewrite.length });
+    options.onProgress?.({ phase: 'rewriting packs', done: ++done, total: survivorsPerPack.length });
   }
   await writer.flush(); // writes index objects for the new packs
   return writer.bytesStored;
@@ -257,23 +267,53 @@ async function replaceIndexes(repo: Repository, replaced: Map<string, IndexFile>
   return replaced.size;
 }
 
-/** Packs to delete whole, and packs to rewrite, among those no earlier plan holds already. */
-function planPacks(index: MasterIndex, used: Set<string>, stored: Map<string, number>, planned: Set<string>, threshold: number) {
+/** A used blob that stays: where to read it, and what it is. */
+interface Survivor {
+  id: string;
+  type: BlobType;
+}
+
+/**
+ * Packs to delete whole, and packs to rewrite (with the used blobs to copy out of them),
+ * among those no earlier plan holds already. A used blob stored in several packs (two
+ * writers stored it at once, an interrupted prune) counts as used in one pack only: the
+ * first not already planned for deletion. The others' copies are waste.
+ */
+function planPacks(files: Map<string, IndexFile>, used: Set<string>, stored: Map<string, number>, planned: Set<string>, threshold: number) {
   const usedBytes = new Map<string, number>();
   const totalBytes = new Map<string, number>();
+  const survivorsOf = new Map<string, Survivor[]>();
+  const indexed = new Set<string>();
+  const credited = new Set<string>();
   let blobsRemoved = 0;
-  for (const [id, loc] of index.blobs) {
-    totalBytes.set(loc.packId, (totalBytes.get(loc.packId) ?? 0) + loc.length);
-    if (used.has(id)) usedBytes.set(loc.packId, (usedBytes.get(loc.packId) ?? 0) + loc.length);
-    else blobsRemoved++;
+  for (const file of files.values()) {
+    for (const pack of file.packs) {
+      const packId = pack.id.toString('hex');
+      if (indexed.has(packId) || planned.has(packId)) continue;
+      indexed.add(packId);
+      const survivors: Survivor[] = [];
+      for (const e of pack.entries) {
+        const id = e.id.toString('hex');
+        totalBytes.set(packId, (totalBytes.get(packId) ?? 0) + e.length);
+        if (used.has(id) && !credited.has(id)) {
+          credited.add(id);
+          usedBytes.set(packId, (usedBytes.get(packId) ?? 0) + e.length);
+          survivors.push({ id, type: e.type });
+        } else {
+          blobsRemoved++;
+        }
+      }
+      survivorsOf.set(packId, survivors);
+    }
   }
   const remove: string[] = [];
   const rewrite: string[] = [];
   for (const packId of stored.keys()) {
     if (planned.has(packId)) continue;
     const u = usedBytes.get(packId) ?? 0;
-    if (!index.packs.has(packId) || u === 0) remove.push(packId);
+    if (!indexed.has(packId) || u === 0) remove.push(packId);
     else if (1 - u / (totalBytes.get(packId) ?? u) >= threshold) rewrite.push(packId);
   }
-  return { remove, rewrite, blobsRemoved };
+  const survivors = rewrite.map((packId) => survivorsOf.get(packId) ?? []);
+  return { remove, rewrite, survivors, blobsRemoved };
 }
