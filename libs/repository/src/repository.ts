@@ -321,6 +321,8 @@ export class Repository {
 
   /** Removes a key, never the one in use nor the last full key. */
   async removeKey(idPrefix: string): Promise<string> {
+    // A stolen write-only key must not be able to lock the owners out.
+    if (!this.canRead) throw new UsageError('a write-only key cannot remove keys: open the repository with a full key');
     const keys = await this.listKeys();
     const matches = keys.filter((k) => k.id.startsWith(idPrefix));
     if (idPrefix.length < 4 || matches.length !== 1) throw new UsageError(`no single key matches "${idPrefix}" (give at least 4 characters of an id from "key list")`);

@@ -15,6 +15,10 @@ interface NewPasswordOptions extends KeyOptions {
   newPasswordFile?: string;
 }
 
+interface AddKeyOptions extends NewPasswordOptions {
+  writeOnly?: boolean;
+}
+
 /** `coffer repo key add|list|remove|passwd`: the passwords that open the repository. */
 export function registerKeyCommand(repo: Command): void {
   const key = repo.command('key').description('manage the passwords (keys) that open the repository').helpCommand(false);
@@ -33,13 +37,15 @@ export function registerKeyCommand(repo: Command): void {
   const add = key
     .command('add')
     .description('add a key for another password; the repository then opens with either')
-    .option('--new-password-file <file>', 'read the new password from this file (default: a prompt)');
+    .option('--new-password-file <file>', 'read the new password from this file (default: a prompt)')
+    .option('--write-only', 'the new key can run backups (deduplicating against stored data) but cannot read, list or restore anything');
   withJsonOption(withRepositoryOptions(add)).action(
-    action(async (options: NewPasswordOptions) => {
+    action(async (options: AddKeyOptions) => {
       const out = new Terminal(!!options.json);
-      const id = await withRepository(options, async (repository) => repository.addKey(await readNewPassword(options.newPasswordFile)));
-      if (out.json) out.printJson({ id });
-      else out.print(`added key ${shortId(id)}`);
+      const writeOnly = !!options.writeOnly;
+      const id = await withRepository(options, async (repository) => repository.addKey(await readNewPassword(options.newPasswordFile), { writeOnly }));
+      if (out.json) out.printJson({ id, writeOnly });
+      else out.print(`added ${writeOnly ? 'write-only ' : ''}key ${shortId(id)}`);
       return ExitCode.Success;
     }),
   );

@@ -5,7 +5,9 @@ import type { FsEntry, WalkEvent } from '@coffer/contracts';
 import type { TreeNode } from '../format/tree';
 import type { Repository } from '../repository';
 import type { BackupFileJob, BackupFileResult } from '../worker/protocol';
+import { UsageError } from '../errors';
 import { BackupOptions, BackupResult, BackupSession } from './backup-session';
+import { CachedParent, WriterCache } from './writer-cache';
 import type { TaskWindow } from '../worker/task-window';
 
 /** Options of a files backup. */
@@ -14,6 +16,11 @@ export interface FilesBackupOptions extends BackupOptions {
   paths: string[];
   /** Snapshot id to compare against, `false` for none; by default the latest of the same host and paths. */
   parent?: string | false;
+  /**
+   * Where a write-only key keeps its last snapshot's listings, so that its next backup skips
+   * unchanged files (see WriterCache); WriterCache.defaultDir() by default.
+   */
+  cacheDir?: string;
 }
 
 /** Small files are batched into one worker task up to these limits. */
@@ -34,10 +41,14 @@ interface DirFrame {
 export async function backupFiles(repo: Repository, walk: AsyncIterable<WalkEvent>, options: FilesBackupOptions): Promise<BackupResult> {
   const session = await BackupSession.start(repo, options);
   try {
-    const parent = await findParent(repo, options, (message) => session.warn(message));
+    const host = options.host ?? hostname();
+    const writerCache = repo.canRead ? undefined : new WriterCache(options.cacheDir ?? WriterCache.defaultDir(), repo.config.id);
+    const cached = writerCache?.read(host, options.paths);
+    const parent = writerCache ? cachedParent(options, cached) : await findParent(repo, options, (message) => session.warn(message));
+    if (writerCache) session.treeLog = {};
     const batcher = new FileBatcher(session);
     const roots = new Map<string, Promise<TreeNode | undefined>>();
-    const previousTrees = new TreeCache(repo);
+    const previousTrees = new TreeCache(repo, cached?.trees);
     const stack: DirFrame[] = [];
     let currentRoot = '';
 
@@ -97,14 +108,25 @@ export async function backupFiles(repo: Repository, walk: AsyncIterable<WalkEven
     batcher.dispatch();
 
     const tree = await storeRootTree(session, roots);
-    return await session.commit({ sourceKind: 'files', paths: options.paths, parent: parent?.id, tree });
+    const result = await session.commit({ sourceKind: 'files', paths: options.paths, parent: parent?.id, tree });
+    writerCache?.write(host, options.paths, { snapshotId: result.snapshotId, tree, trees: session.treeLog! });
+    return result;
   } finally {
     await session.close();
   }
 }
 
+/** A write-only key's parent: the one this host's cache holds (it cannot read any other). */
+function cachedParent(options: FilesBackupOptions, cached: CachedParent | undefined): { id: string; tree: string } | undefined {
+  if (options.parent === false) return undefined;
+  if (options.parent && options.parent !== cached?.snapshotId) {
+    throw new UsageError(`a write-only key cannot read snapshot ${options.parent}: leave out the parent, and the last snapshot this host made is used`);
+  }
+  return cached && { id: cached.snapshotId, tree: cached.tree };
+}
+
 async function findParent(repo: Repository, options: FilesBackupOptions, warn: (message: string) => void): Promise<{ id: string; tree: string } | undefined> {
-  if (options.parent === false || !repo.canRead) return undefined;
+  if (options.parent === false) return undefined;
   if (options.parent) {
     const ref = await repo.findSnapshot(options.parent);
     return { id: ref.id, tree: ref.snapshot.tree };
@@ -209,12 +231,17 @@ class FileBatcher {
 class TreeCache {
   private readonly trees = new Map<string, Promise<Map<string, TreeNode>>>();
 
-  constructor(private readonly repo: Repository) {}
+  /** `known`: listings from a write-only key's cache, which cannot read them from the repository. */
+  constructor(
+    private readonly repo: Repository,
+    private readonly known?: Record<string, TreeNode[]>,
+  ) {}
 
   children(id: string): Promise<Map<string, TreeNode>> {
     let tree = this.trees.get(id);
     if (!tree) {
-      tree = this.repo.readTree(id).then((t) => new Map(t.nodes.map((n) => [n.name, n])));
+      const nodes = this.known ? Promise.resolve(this.known[id] ?? []) : this.repo.readTree(id).then((t) => t.nodes);
+      tree = nodes.then((list) => new Map(list.map((n) => [n.name, n])));
       this.trees.set(id, tree);
     }
     return tree;

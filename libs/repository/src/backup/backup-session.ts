@@ -145,9 +145,14 @@ export class BackupSession {
     return hex;
   }
 
+  /** Every directory listing of this backup by id, when kept (for a write-only key's cache). */
+  treeLog?: Record<string, TreeNode[]>;
+
   /** Stores a directory listing; returns the tree id. */
-  storeTree(nodes: TreeNode[]): Promise<string> {
-    return this.storeBlob(BlobType.Tree, encodeTree(nodes));
+  async storeTree(nodes: TreeNode[]): Promise<string> {
+    const id = await this.storeBlob(BlobType.Tree, encodeTree(nodes));
+    if (this.treeLog) this.treeLog[id] = nodes;
+    return id;
   }
 
   warn(message: string): void {

@@ -5,3 +5,7 @@
  * production code: the servers are devDependencies.
  */
 export {};
+export * from './azurite-test-server';
+export * from './faulty-http-proxy';
+export * from './s3-test-server';
+export * from './sftp-test-server';
