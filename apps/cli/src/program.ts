@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerBackupCommand } from './commands/backup.command';
 import { registerCheckCommand } from './commands/check.command';
+import { registerCopyCommand } from './commands/copy.command';
 import { registerDiffCommand } from './commands/diff.command';
 import { registerDumpCommand } from './commands/dump.command';
 import { registerForgetCommand } from './commands/forget.command';
@@ -24,6 +25,8 @@ Environment:
   COFFER_REPOSITORY     repository location, when --repo is not given
   COFFER_PASSWORD_FILE  file holding the repository password, when --password-file is not given
   COFFER_PASSWORD       the repository password itself (prefer a file: the environment can leak)
+  COFFER_CACHE_DIR      where a write-only key keeps what its next backup compares against (default: ~/.cache/coffer)
+  AWS_*, AZURE_*, COFFER_SFTP_*  storage credentials and settings (see docs/storage.md)
   COFFER_DEBUG=1        print stack traces with errors, for bug reports`;
 
 /** The `coffer` command tree. Settings made here before adding commands are inherited by all of them. */
@@ -56,6 +59,7 @@ export function buildProgram(): Command {
   registerVerifyCommand(repo);
   registerForgetCommand(repo);
   registerPruneCommand(repo);
+  registerCopyCommand(repo);
   registerKeyCommand(repo);
   registerStatsCommand(repo);
   registerUnlockCommand(repo);

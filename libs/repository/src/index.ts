@@ -13,6 +13,8 @@ export { listSnapshot, dumpFile, openSnapshotFile, snapshotFileOpener, diffSnaps
 export { checkRepository, type CheckOptions, type CheckResult } from './check/check-repository';
 export { forgetSnapshots, type ForgetOptions, type ForgetResult } from './prune/forget-snapshots';
 export { pruneRepository, type PruneOptions, type PruneResult } from './prune/prune-repository';
+export { copySnapshots, type CopyOptions, type CopyProgress, type CopyResult } from './copy/copy-snapshots';
+export { WriterCache } from './backup/writer-cache';
 export * from './forget/retention-planner';
 export { repositoryStats, type RepositoryStats } from './stats';
 export { acquireLock, removeLocks, type RepositoryLock } from './locks';

@@ -12,7 +12,7 @@ export interface RepositoryOptions extends PasswordOptions {
 /** Adds `--repo` and `--password-file` to a command. */
 export function withRepositoryOptions(command: Command): Command {
   return command
-    .option('-r, --repo <location>', 'repository: a local path or file:///path (default: $COFFER_REPOSITORY)')
+    .option('-r, --repo <location>', 'repository: a local path, file:///path, s3:…, azure:… or sftp:… (default: $COFFER_REPOSITORY)')
     .option('--password-file <file>', 'read the repository password from this file (default: $COFFER_PASSWORD_FILE, $COFFER_PASSWORD, or a prompt)');
 }
 
@@ -32,9 +32,14 @@ export function repositoryLocation(options: RepositoryOptions, env: NodeJS.Proce
  * Opens the repository, runs `work` with it and closes the storage whatever happens.
  * The location is checked before the password is asked for, so a typo costs no typing.
  */
-export async function withRepository<T>(options: RepositoryOptions, work: (repo: Repository) => Promise<T>): Promise<T> {
-  return usingStorage(openStorage(repositoryLocation(options)), async (storage) => {
-    const repo = await Repository.open(storage, await readPassword(options));
+export function withRepository<T>(options: RepositoryOptions, work: (repo: Repository) => Promise<T>): Promise<T> {
+  return withRepositoryAt(repositoryLocation(options), () => readPassword(options), work);
+}
+
+/** Opens the repository at `location` with the password `password()` gives, as withRepository does. */
+export async function withRepositoryAt<T>(location: string, password: () => Promise<string>, work: (repo: Repository) => Promise<T>): Promise<T> {
+  return usingStorage(openStorage(location), async (storage) => {
+    const repo = await Repository.open(storage, await password());
     repo.onUnreadableSnapshot = (id, err) => process.stderr.write(`coffer: warning: ${err.message}: left out (run "coffer repo check")\n`);
     return work(repo);
   });

@@ -179,25 +179,32 @@ export class BackupSession {
    * Makes everything durable, then writes the snapshot — last, so a snapshot never exists
    * without every object it references.
    */
-  async commit(meta: { sourceKind: string; paths: string[]; parent?: string; tree: string }): Promise<BackupResult> {
+  commit(meta: { sourceKind: string; paths: string[]; parent?: string; tree: string }): Promise<BackupResult> {
+    return this.commitSnapshot(() => {
+      this.stats.bytesStored = this.packs.bytesStored;
+      this.stats.durationMs = Date.now() - this.started;
+      this.reportProgress(true);
+      return {
+        version: 1,
+        time: (this.options.time ?? new Date(this.started)).toISOString(),
+        host: this.options.host ?? hostname(),
+        username: currentUser(),
+        sourceKind: meta.sourceKind,
+        paths: meta.paths,
+        tags: this.options.tags ?? [],
+        ...(meta.parent ? { parent: meta.parent } : {}),
+        tree: meta.tree,
+        stats: this.stats,
+        warnings: this.warnings,
+      };
+    });
+  }
+
+  /** Makes everything stored so far durable, then writes the snapshot `describe` returns. */
+  async commitSnapshot(describe: () => Snapshot): Promise<BackupResult> {
     await this.packs.flush();
     await this.checkNoPruneRace();
-    this.stats.bytesStored = this.packs.bytesStored;
-    this.stats.durationMs = Date.now() - this.started;
-    this.reportProgress(true);
-    const snapshot: Snapshot = {
-      version: 1,
-      time: (this.options.time ?? new Date(this.started)).toISOString(),
-      host: this.options.host ?? hostname(),
-      username: currentUser(),
-      sourceKind: meta.sourceKind,
-      paths: meta.paths,
-      tags: this.options.tags ?? [],
-      ...(meta.parent ? { parent: meta.parent } : {}),
-      tree: meta.tree,
-      stats: this.stats,
-      warnings: this.warnings,
-    };
+    const snapshot = describe();
     const snapshotId = await this.repo.saveSnapshot(snapshot);
     return { snapshotId, snapshot };
   }

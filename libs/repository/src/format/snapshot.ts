@@ -12,6 +12,8 @@ export interface Snapshot {
   tags: string[];
   /** Id of the snapshot this one was made incrementally against. */
   parent?: string;
+  /** For a copy made by `repo copy`: the id of the snapshot first made, in the repository it was made in. */
+  original?: string;
   /** Hex id of the root tree blob. */
   tree: string;
   stats: SnapshotStats;
