@@ -9,14 +9,13 @@ import type { RepositoryAccess } from './job-types';
  * as the CLI's withRepository does. The storage refuses further work once the job is
  * stopped (see abortableStorage).
  *
- * Storage credentials (`access.environment`) are not applied: openStorage takes no options
- * yet and the only driver (local) needs none. They are deliberately NOT copied into
+ * Storage credentials (`access.environment`, e.g. AWS_SECRET_ACCESS_KEY) go to the storage
+ * driver only, over the agent's own environment; they are deliberately NOT copied into
  * process.env, where every later job and every command source would inherit them.
  */
 export async function withRepository<T>(access: RepositoryAccess, ctx: JobContext, work: (repo: Repository) => Promise<T>): Promise<T> {
-  const names = Object.keys(access.environment);
-  if (names.length > 0) ctx.log(`note: storage credentials ${names.join(', ')} were not used: this agent's storage drivers take none`);
-  return usingStorage(abortableStorage(openStorage(access.url), ctx.signal), async (storage) => {
+  const env = { ...process.env, ...access.environment };
+  return usingStorage(abortableStorage(openStorage(access.url, { env }), ctx.signal), async (storage) => {
     const repo = await Repository.open(storage, access.password);
     repo.onUnreadableSnapshot = (_id, err) => ctx.log(`warning: ${err.message}: left out (run a check job)`);
     return work(repo);

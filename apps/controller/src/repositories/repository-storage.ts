@@ -58,7 +58,7 @@ export class CofferRepositoryStorage extends RepositoryStorage {
     const where = describeLocation(location.url);
     let storage: Storage;
     try {
-      storage = openStorage(location.url);
+      storage = openStorage(location.url, { env: { ...process.env, ...location.environment } });
     } catch (err) {
       throw toApiException(err, where);
     }
