@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FaultInjectingStorage } from './fault-injecting-storage';
 import { LocalStorage } from './local/local-storage';
-import { NotFoundError, StorageError, StorageFullError } from './storage';
+import { AccessDeniedError, NotFoundError, StorageError, StorageFullError } from './storage';
 
 describe('FaultInjectingStorage', () => {
   let root: string;
@@ -76,5 +76,33 @@ describe('FaultInjectingStorage', () => {
     expect([...(await faulty.getRange('data/ab', 2, 2))]).toEqual([3 ^ 0xff, 4]);
     expect([...(await faulty.getRange('data/ab', 0, 2))]).toEqual([1, 2]);
     expect([...(await inner.get('data/ab'))]).toEqual([1, 2, 3, 4]);
+  });
+
+  it('lags listings of chosen prefixes: objects written after, by anyone, stay out until cleared; deleted ones vanish', async () => {
+    await inner.put('locks/old', Buffer.from('a'));
+    await inner.put('locks/gone', Buffer.from('b'));
+    await faulty.lagListings(['locks']);
+    await inner.put('locks/new', Buffer.from('c')); // another writer
+    await faulty.put('data/aa', Buffer.from('d')); // a prefix that does not lag
+    await inner.delete('locks/gone');
+    const names = async (prefix: string) => {
+      const out: string[] = [];
+      for await (const info of faulty.list(prefix)) out.push(info.name);
+      return out.sort();
+    };
+    expect(await names('locks')).toEqual(['locks/old']);
+    expect(await names('data')).toEqual(['data/aa']);
+    expect((await faulty.get('locks/new')).toString()).toBe('c'); // reads are not affected
+    faulty.clearFaults();
+    expect(await names('locks')).toEqual(['locks/new', 'locks/old']);
+  });
+
+  it('refuses deletes with AccessDeniedError when told to, as credentials without delete rights would', async () => {
+    await faulty.put('locks/l', Buffer.from('x'));
+    faulty.denyDeletes();
+    const err = await faulty.delete('locks/l').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AccessDeniedError);
+    expect((err as AccessDeniedError).message).toBe(`${root} refused to delete locks/l: access denied (injected: credentials without delete rights)`);
+    expect(await inner.exists('locks/l')).toBe(true);
   });
 });
