@@ -26,33 +26,43 @@ describe('openStorage', () => {
     ['an empty location', ''],
   ])('refuses %s, saying what is supported', (_, location) => {
     expect(() => openStorage(location)).toThrow(StorageError);
-    expect(() => openStorage(location)).toThrow(/supported: a local path or file:\/\/\/path/);
+    expect(() => openStorage(location)).toThrow(/supported: a local path, file:\/\/\/path, s3:http\(s\):\/\/HOST\[:PORT\]\/BUCKET\[\/PREFIX\], azure:ACCOUNT\/CONTAINER\[\/PREFIX\], sftp:USER@HOST\[:PORT\]\/PATH/);
   });
 
-  it.each(['s3:s3.amazonaws.com/bucket', 'azure:container:/repo', 'sftp:user@host:/srv/repo', 'gs:bucket'])(
-    'refuses %s as not supported yet, permanently',
-    (location) => {
-      let err: unknown;
-      try {
-        openStorage(location);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(StorageError);
-      expect((err as StorageError).permanent).toBe(true);
-      expect((err as Error).message).toContain(
-        `storage "${location}" is not supported yet (supported: a local path or file:///path)`,
-      );
-    },
-  );
+  it('refuses a scheme it has no driver for, permanently', () => {
+    let err: unknown;
+    try {
+      openStorage('gs:bucket');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).permanent).toBe(true);
+    expect((err as Error).message).toMatch(/^storage "gs:bucket" is not supported \(supported: a local path, file:/);
+  });
+
+  it.each([
+    ['s3:http://127.0.0.1:9000/bucket/prefix', 's3:http://127.0.0.1:9000/bucket/prefix'],
+    ['azure:account/container/prefix', 'azure:account/container/prefix'],
+    ['sftp:backup@nas:2222/srv/coffer', 'sftp:backup@nas:2222/srv/coffer'],
+  ])('hands %s to its driver without any I/O', (location, shown) => {
+    const env = {
+      AWS_ACCESS_KEY_ID: 'k',
+      AWS_SECRET_ACCESS_KEY: 's',
+      AZURE_ACCOUNT_KEY: Buffer.from('key').toString('base64'),
+      COFFER_SFTP_KEY: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----',
+      COFFER_SFTP_HOST_KEY: 'SHA256:' + 'A'.repeat(43),
+    };
+    expect(openStorage(location, { env }).location).toBe(shown);
+  });
 
   it('suggests ./ for a directory name that only looks like a scheme', () => {
     expect(() => openStorage('backup:2024')).toThrow(/write \.\/backup:2024/);
   });
 
   it('never puts a password into its message', () => {
-    expect(() => openStorage('s3:https://AKIA:s3cr3t@minio:9000/bucket')).toThrow(/AKIA:\*\*\*@minio/);
-    expect(() => openStorage('s3:https://AKIA:s3cr3t@minio:9000/bucket')).not.toThrow(/s3cr3t/);
+    expect(() => openStorage('gs:https://AKIA:s3cr3t@minio:9000/bucket')).toThrow(/AKIA:\*\*\*@minio/);
+    expect(() => openStorage('gs:https://AKIA:s3cr3t@minio:9000/bucket')).not.toThrow(/s3cr3t/);
   });
 });
 

@@ -211,6 +211,41 @@ describe('AzureStorage on Azurite', () => {
       }
     });
 
+    it.each([
+      ['in one request', {}, /^\/[^?]+$/],
+      ['as a block list', { blockSizeBytes: 1024 * 1024 }, /comp=blocklist/],
+    ])('include a lost answer to an exclusive write %s, which the retry recognises as its own', async (_, options, lostPath) => {
+      const proxy = await startAnswerLosingProxy(server.endpoint, (req) => req.method === 'PUT' && lostPath.test(req.url ?? ''));
+      try {
+        const env = { AZURE_ACCOUNT_KEY: server.accountKey, COFFER_AZURE_ENDPOINT: `${proxy.url}/${server.accountName}` };
+        const storage = open(freshPrefix(), { ...options, retryPolicy: QUICK_RETRIES }, env);
+        const mine = randomBytes(3 * 1024 * 1024);
+        await storage.put('config', mine, { exclusive: true });
+        expect(proxy.lost).toBe(1);
+        expect((await storage.get('config')).equals(mine)).toBe(true);
+        expect(await rejection(storage.put('config', mine, { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
+        await storage.close();
+      } finally {
+        await proxy.stop();
+      }
+    });
+
+    it('leave an exclusive write retried onto someone else\'s object refused', async () => {
+      const proxy = await startFaultyHttpProxy(server.endpoint);
+      try {
+        const prefix = freshPrefix();
+        await open(prefix).put('config', Buffer.from('theirs'));
+        const env = { AZURE_ACCOUNT_KEY: server.accountKey, COFFER_AZURE_ENDPOINT: `${proxy.url}/${server.accountName}` };
+        const storage = open(prefix, { retryPolicy: QUICK_RETRIES }, env);
+        proxy.fail({ status: 503, code: 'ServerBusy', method: 'PUT' });
+        expect(await rejection(storage.put('config', Buffer.from('mine'), { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
+        expect((await storage.get('config')).toString()).toBe('theirs');
+        await storage.close();
+      } finally {
+        await proxy.stop();
+      }
+    });
+
     it('give up after the policy\'s tries, naming the location and the object', async () => {
       const port = await closedPort();
       const env = { AZURE_ACCOUNT_KEY: server.accountKey, COFFER_AZURE_ENDPOINT: `http://127.0.0.1:${port}/${server.accountName}` };
@@ -347,6 +382,43 @@ function accountSas(permissions: string, resourceTypes = 'co'): string {
     },
     new StorageSharedKeyCredential(server.accountName, server.accountKey),
   ).toString();
+}
+
+/**
+ * A proxy that forwards everything to `target`, but for the first request that `lose`
+ * picks, lets the target act on it and then cuts the connection instead of answering:
+ * the client cannot tell whether its request took effect.
+ */
+async function startAnswerLosingProxy(target: string, lose: (req: http.IncomingMessage) => boolean): Promise<{ url: string; lost: number; stop(): Promise<void> }> {
+  const upstream = new URL(target);
+  let lost = 0;
+  const proxy = http.createServer((req, res) => {
+    const loseThis = lost === 0 && lose(req);
+    const outgoing = http.request({ hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      if (loseThis) {
+        lost++;
+        answer.resume();
+        answer.on('end', () => req.socket.destroy());
+        return;
+      }
+      res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+      answer.pipe(res);
+    });
+    outgoing.on('error', () => req.socket.destroy());
+    req.pipe(outgoing);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    get lost() {
+      return lost;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        proxy.closeAllConnections();
+      }),
+  };
 }
 
 /** A loopback port nothing listens on. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { buffer as readAll } from 'node:stream/consumers';
@@ -112,20 +113,34 @@ export class AzureStorage implements Storage {
   async put(name: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
     const blobName = this.blobName(name);
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const exclusive = options.exclusive === true;
+    // Stored with an exclusive write, so that a retry can tell its own earlier write from someone else's.
+    const contentMD5 = exclusive ? createHash('md5').update(body).digest() : undefined;
+    let tries = 0;
     await this.run('write', name, async (container, watchdog) => {
+      tries++;
       const blob = container.getBlockBlobClient(blobName);
       try {
-        await this.upload(blob, body, name, options.exclusive === true, watchdog);
+        try {
+          await this.upload(blob, body, contentMD5, watchdog);
+        } catch (err) {
+          if (azureErrorCode(err) !== 'ContainerNotFound') throw err;
+          // The first write of a new repository (init) creates the container, as the local
+          // driver creates its directory: otherwise every new Azure repository needs a manual
+          // step first. Only a writer does it, and only when its credentials allow (a
+          // least-privilege SAS may not: it then gets AccessDeniedError saying so). A
+          // repository whose container vanished cannot be recreated this way by accident:
+          // opening it reads the config first, which fails with ContainerNotFoundError.
+          await this.createContainer(container, name, watchdog);
+          await this.upload(blob, body, contentMD5, watchdog);
+        }
       } catch (err) {
-        if (azureErrorCode(err) !== 'ContainerNotFound') throw err;
-        // The first write of a new repository (init) creates the container, as the local
-        // driver creates its directory: otherwise every new Azure repository needs a manual
-        // step first. Only a writer does it, and only when its credentials allow (a
-        // least-privilege SAS may not: it then gets AccessDeniedError saying so). A
-        // repository whose container vanished cannot be recreated this way by accident:
-        // opening it reads the config first, which fails with ContainerNotFoundError.
-        await this.createContainer(container, name, watchdog);
-        await this.upload(blob, body, name, options.exclusive === true, watchdog);
+        // 409 BlobAlreadyExists from a single-request write, 412 from a block list commit.
+        if (!exclusive || (azureErrorCode(err) !== 'BlobAlreadyExists' && httpStatus(err) !== 412)) throw err;
+        // An earlier try may have written the object and lost the answer. Reporting the name
+        // taken would then be wrong, and costly: init would drop its key beside its own config.
+        if (tries > 1 && (await this.holdsContent(blob, contentMD5!, watchdog))) return;
+        throw new AlreadyExistsError(this.location, name);
       }
     });
   }
@@ -231,25 +246,29 @@ export class AzureStorage implements Storage {
   /**
    * Writes the whole object as one block blob: in one request up to blockSizeBytes, else
    * staged blocks that only become the blob when the block list is committed, atomically.
-   * `exclusive` makes the service refuse if the name is taken (If-None-Match: *). Should the
-   * answer to a successful exclusive write be lost, the retry reports AlreadyExistsError:
-   * the caller then believes the name taken by someone else, the safe side for a lock.
+   * With `exclusiveMD5` (an exclusive write) the service refuses if the name is taken
+   * (If-None-Match: *) and stores the MD5 for holdsContent().
    */
-  private async upload(blob: BlockBlobClient, body: Buffer, name: string, exclusive: boolean, watchdog: StallWatchdog): Promise<void> {
+  private async upload(blob: BlockBlobClient, body: Buffer, exclusiveMD5: Buffer | undefined, watchdog: StallWatchdog): Promise<void> {
+    await blob.uploadData(body, {
+      blockSize: this.blockSizeBytes,
+      maxSingleShotSize: this.blockSizeBytes,
+      concurrency: UPLOAD_CONCURRENCY,
+      conditions: exclusiveMD5 ? { ifNoneMatch: '*' } : undefined,
+      blobHTTPHeaders: exclusiveMD5 ? { blobContentMD5: exclusiveMD5 } : undefined,
+      abortSignal: watchdog.signal,
+      onProgress: watchdog.progress,
+    });
+  }
+
+  /** Whether the blob now stored is the one an exclusive write with this MD5 stored. */
+  private async holdsContent(blob: BlockBlobClient, contentMD5: Buffer, watchdog: StallWatchdog): Promise<boolean> {
     try {
-      await blob.uploadData(body, {
-        blockSize: this.blockSizeBytes,
-        maxSingleShotSize: this.blockSizeBytes,
-        concurrency: UPLOAD_CONCURRENCY,
-        conditions: exclusive ? { ifNoneMatch: '*' } : undefined,
-        abortSignal: watchdog.signal,
-        onProgress: watchdog.progress,
-      });
+      const stored = (await blob.getProperties({ abortSignal: watchdog.signal })).contentMD5;
+      return stored !== undefined && contentMD5.equals(stored);
     } catch (err) {
-      // 409 BlobAlreadyExists from a single-request write, 412 from a block list commit.
-      if (exclusive && (azureErrorCode(err) === 'BlobAlreadyExists' || httpStatus(err) === 412)) {
-        throw new AlreadyExistsError(this.location, name);
-      }
+      // Deleted since: whoever held the name, it is not ours now.
+      if (azureErrorCode(err) === 'BlobNotFound') return false;
       throw err;
     }
   }

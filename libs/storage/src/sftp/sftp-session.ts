@@ -37,6 +37,21 @@ export class SftpConnectionError extends Error {
   }
 }
 
+/**
+ * The server does not offer an SFTP extension a call needs: it is not OpenSSH's sftp-server,
+ * or its configuration denies the request (OpenSSH then leaves the extension unannounced).
+ */
+export class MissingExtensionError extends Error {
+  constructor(
+    server: string,
+    readonly extension: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${server} does not offer the SFTP extension ${extension}`, options);
+    this.name = 'MissingExtensionError';
+  }
+}
+
 /** How long to wait for the server. */
 export interface SftpTimeouts {
   /** For the TCP connection, the SSH handshake and login together. */
@@ -237,7 +252,7 @@ export class SftpSession {
    * Runs one ssh2 call. Its error replies (with an SFTP status code) are passed on as they
    * are; any other failure means the channel or connection broke, so the session ends and
    * the caller may retry on a new one. ssh2 throws at once for an `extension` the server
-   * lacks, which no retry can fix: that becomes a permanent SftpConnectionError.
+   * does not offer: that becomes a MissingExtensionError.
    */
   private request<T>(send: (done: (err: Error | null | undefined, value?: T) => void) => void, extension?: string): Promise<T> {
     if (!this.connected) return Promise.reject(new SftpConnectionError(`the connection to ${this.server} was lost`, false));
@@ -254,8 +269,7 @@ export class SftpSession {
         });
       } catch (err) {
         this.pending.delete(reject);
-        const lacking = extension === undefined ? '' : ` (the SFTP extension ${extension}, which OpenSSH's sftp-server has)`;
-        reject(new SftpConnectionError(`${this.server} cannot do what Coffer needs${lacking}: ${messageOf(err)}`, true, { cause: err }));
+        reject(extension === undefined ? err : new MissingExtensionError(this.server, extension, { cause: err }));
       }
     });
   }

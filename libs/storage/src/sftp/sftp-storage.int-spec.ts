@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -40,8 +40,8 @@ describe('SftpStorage', () => {
   const opened: Storage[] = [];
 
   /** A storage on this test's directory; closed after the test. */
-  function storageWith(env: NodeJS.ProcessEnv, options: { user?: string; location?: string } = {}): Storage {
-    const storage = openSftpStorage(options.location ?? server.location(subdir, options.user), env, { retryPolicy: QUICK_RETRIES });
+  function storageWith(env: NodeJS.ProcessEnv, options: { user?: string; noDelete?: boolean } = {}): Storage {
+    const storage = openSftpStorage(server.location(subdir, options), env, { retryPolicy: QUICK_RETRIES });
     opened.push(storage);
     return storage;
   }
@@ -282,6 +282,27 @@ describe('SftpStorage', () => {
     expect(err).toBeInstanceOf(AccessDeniedError);
     expectStorageError(err, reader, 'keys/k2', true);
     expect(await failure(reader.delete('config'))).toBeInstanceOf(AccessDeniedError);
+  });
+
+  it('works for a writer whose server refuses every removal, and says when it refuses', async () => {
+    const writer = storageWith(server.env, { noDelete: true });
+    const pack = randomBytes(100_000);
+    const packName = `data/${createHash('sha256').update(pack).digest('hex')}`;
+    await writer.put(packName, pack);
+    await writer.put(packName, pack);
+    await writer.put('locks/l1', Buffer.from('lock'), { exclusive: true });
+    // A lock is refreshed by replacing it, which such a writer must still be able to do.
+    await writer.put('locks/l1', Buffer.from('lock, refreshed'));
+    expect(await failure(writer.put('locks/l1', Buffer.from('lock'), { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
+    for (const name of [packName, 'locks/l1']) {
+      const err = await failure(writer.delete(name));
+      expect(err).toBeInstanceOf(AccessDeniedError);
+      expectStorageError(err, writer, name, true);
+    }
+    expect((await writer.get(packName)).equals(pack)).toBe(true);
+    // The refused exclusive put could not remove its temp file: it stays for maintenance, unlisted.
+    expect((await filesUnder(dir)).filter((f) => path.basename(f).startsWith('.tmp-'))).toHaveLength(1);
+    expect(await collect(writer.list('locks'))).toEqual([{ name: 'locks/l1', size: 15 }]);
   });
 
   it('reports a full disk as StorageFullError, leaves nothing partial, and recovers once space is freed', async () => {

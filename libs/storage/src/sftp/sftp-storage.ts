@@ -7,7 +7,7 @@ import { AccessDeniedError, AlreadyExistsError, NotFoundError, StorageError, Sto
 import type { ObjectInfo, PutOptions, Storage } from '../storage';
 import { parseSftpLocation } from './sftp-location';
 import type { SftpTarget } from './sftp-location';
-import { SFTP_STATUS, SftpConnectionError, messageOf, openSftpSession, sftpStatus } from './sftp-session';
+import { MissingExtensionError, SFTP_STATUS, SftpConnectionError, messageOf, openSftpSession, sftpStatus } from './sftp-session';
 import type { SftpSession, SftpTimeouts } from './sftp-session';
 import { readSftpSettings } from './sftp-settings';
 import type { SftpSettings } from './sftp-settings';
@@ -19,7 +19,7 @@ export interface SftpStorageOptions {
 }
 
 /** Long enough for a slow NAS waking its disks; a connection silent for about a minute is dead. */
-export const DEFAULT_SFTP_TIMEOUTS: SftpTimeouts = { connectTimeoutMs: 20_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 4 };
+const DEFAULT_SFTP_TIMEOUTS: SftpTimeouts = { connectTimeoutMs: 20_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 4 };
 
 /**
  * Opens the storage at `sftp:USER@HOST[:PORT]/PATH` (or `sftp://…`), with the key and the
@@ -234,7 +234,7 @@ class SftpStorage implements Storage {
       // The rename is durable only once the directory entry is on disk.
       await syncDirectory(session, dir);
     } catch (err) {
-      // Best effort: with the connection gone it stays behind, a recognisable .tmp- file that list() skips.
+      // Best effort: with the connection gone, or no right to remove, it stays behind, a .tmp- file list() skips.
       if (tempExists && session.alive) await session.unlink(temp).catch(() => undefined);
       throw await this.explainWriteFailure(session, name, file, bytes.length, err);
     }
@@ -428,13 +428,16 @@ class SftpStorage implements Storage {
    * SFTP status codes to StorageErrors: NO_SUCH_FILE is NotFoundError when reading,
    * PERMISSION_DENIED is AccessDeniedError, BAD_MESSAGE (EINVAL, a name too long) and
    * OP_UNSUPPORTED are permanent, a bare FAILURE is transient (it may be EIO). Connection
-   * failures say themselves whether they are permanent.
+   * failures say themselves whether they are permanent; a missing extension is.
    */
   private storageError(operation: Operation, name: string, err: unknown): StorageError {
     if (err instanceof StorageError) return err;
     const failed = operation === 'write' ? `cannot write ${name} to ${this.location}` : `cannot ${operation} ${name} in ${this.location}`;
     const detail = messageOf(err);
     if (err instanceof SftpConnectionError) return new StorageError(`${failed}: ${detail}`, err.permanent, name, { cause: err });
+    if (err instanceof MissingExtensionError) {
+      return new StorageError(`${failed}: ${detail}, which Coffer needs (OpenSSH's sftp-server offers it)`, true, name, { cause: err });
+    }
     const status = sftpStatus(err);
     if (status === SFTP_STATUS.NO_SUCH_FILE && operation === 'read') return new NotFoundError(this.location, name);
     if (status === SFTP_STATUS.PERMISSION_DENIED) {

@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +14,11 @@ export interface SftpTestServer {
   /** The user the tests log in as (the current one). */
   user: string;
   port: number;
+  /**
+   * A second port where the SFTP server refuses every request that removes a file or
+   * directory (`internal-sftp -P remove,rmdir,…`), as the SFTP docs suggest for writers.
+   */
+  noDeletePort: number;
   /** A fresh directory, empty at start, for repositories. */
   root: string;
   /**
@@ -20,8 +26,8 @@ export interface SftpTestServer {
    * and rsa, for tests of a client that must ask for it), and the client's key pair.
    */
   files: { hostPublicKeys: { ed25519: string; rsa: string }; clientPrivateKey: string; clientPublicKey: string };
-  /** `sftp:USER@127.0.0.1:PORT/<root>/<subdir>`, logging in as `user` unless told otherwise. */
-  location(subdir: string, user?: string): string;
+  /** `sftp:USER@127.0.0.1:PORT/<root>/<subdir>`: as `user` on `port` unless told otherwise. */
+  location(subdir: string, options?: { user?: string; noDelete?: boolean }): string;
   /** Kills every SSH connection (the per-connection sshd processes), as a network failure would. */
   dropConnections(): Promise<void>;
   /** Stops sshd and its connections and starts it again on the same port with the same keys. */
@@ -70,13 +76,14 @@ async function startIn(dir: string): Promise<SftpTestServer> {
   const user = userInfo().username;
 
   const config = path.join(dir, 'sshd_config');
-  let port = 0;
+  let ports: SshdPorts = { port: 0, noDeletePort: 0 };
   let sshd: ChildProcess | undefined;
   for (let attempt = 1; sshd === undefined; attempt++) {
-    port = await freePort();
-    await writeFile(config, sshdConfig({ port, hostKeys: Object.values(hostKeys), authorizedKeys, pidFile: path.join(dir, 'sshd.pid') }));
+    const [port, noDeletePort] = await freePorts(2);
+    ports = { port, noDeletePort };
+    await writeFile(config, sshdConfig({ ...ports, hostKeys: Object.values(hostKeys), authorizedKeys, pidFile: path.join(dir, 'sshd.pid') }));
     try {
-      sshd = await runSshd(config, port);
+      sshd = await runSshd(config, ports);
     } catch (err) {
       if (attempt >= PORT_ATTEMPTS || !(err instanceof PortTakenError)) throw err;
     }
@@ -85,20 +92,23 @@ async function startIn(dir: string): Promise<SftpTestServer> {
   const server: SftpTestServer = {
     env: { COFFER_SFTP_KEY_FILE: clientKey, COFFER_SFTP_HOST_KEY: hostKeyFingerprint },
     user,
-    port,
+    ...ports,
     root,
     files: {
       hostPublicKeys: { ed25519: `${hostKeys.ed25519}.pub`, rsa: `${hostKeys.rsa}.pub` },
       clientPrivateKey: clientKey,
       clientPublicKey: `${clientKey}.pub`,
     },
-    location: (subdir, loginUser = user) => `sftp:${loginUser}@127.0.0.1:${port}${path.posix.join(root, subdir)}`,
+    location: (subdir, options = {}) => {
+      const port = options.noDelete ? ports.noDeletePort : ports.port;
+      return `sftp:${options.user ?? user}@127.0.0.1:${port}${path.posix.join(root, subdir)}`;
+    },
     dropConnections: async () => {
       await killConnections(sshd!);
     },
     restart: async () => {
       await stopSshd(sshd!);
-      sshd = await runSshd(config, port);
+      sshd = await runSshd(config, ports);
     },
     stop: async () => {
       await stopSshd(sshd!);
@@ -108,10 +118,17 @@ async function startIn(dir: string): Promise<SftpTestServer> {
   return server;
 }
 
-function sshdConfig(options: { port: number; hostKeys: string[]; authorizedKeys: string; pidFile: string }): string {
+/** The ports sshd listens on (both on 127.0.0.1). */
+interface SshdPorts {
+  port: number;
+  noDeletePort: number;
+}
+
+function sshdConfig(options: SshdPorts & { hostKeys: string[]; authorizedKeys: string; pidFile: string }): string {
   return [
     `ListenAddress 127.0.0.1`,
     `Port ${options.port}`,
+    `Port ${options.noDeletePort}`,
     ...options.hostKeys.map((key) => `HostKey ${key}`),
     `PidFile ${options.pidFile}`,
     `AuthorizedKeysFile ${options.authorizedKeys}`,
@@ -125,6 +142,9 @@ function sshdConfig(options: { port: number; hostKeys: string[]; authorizedKeys:
     `Subsystem sftp internal-sftp`,
     // Tests open a connection per storage and several storages at once.
     `MaxStartups 100`,
+    // Match blocks run to the end of the file, so this one comes last.
+    `Match LocalPort ${options.noDeletePort}`,
+    `  ForceCommand internal-sftp -P remove,rmdir,setstat,fsetstat,lsetstat,hardlink,symlink`,
     '',
   ].join('\n');
 }
@@ -132,8 +152,8 @@ function sshdConfig(options: { port: number; hostKeys: string[]; authorizedKeys:
 /** sshd could not bind its port (taken since freePort() found it); another port may do. */
 class PortTakenError extends Error {}
 
-/** Runs sshd in the foreground and resolves once it says it listens; rejects with its output if it exits first. */
-function runSshd(config: string, port: number): Promise<ChildProcess> {
+/** Runs sshd in the foreground and resolves once it says it listens on both ports; rejects with its output if it exits first. */
+function runSshd(config: string, ports: SshdPorts): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     // -D: stay a child of ours; -e: log to stderr, where we wait for "Server listening".
     const sshd = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -144,13 +164,20 @@ function runSshd(config: string, port: number): Promise<ChildProcess> {
       reject(err);
     };
     const deadline = setTimeout(
-      () => fail(new Error(`sshd did not listen on port ${port} within ${STARTUP_DEADLINE_MS} ms; it said:\n${output}`)),
+      () => {
+        const what = `ports ${ports.port} and ${ports.noDeletePort}`;
+        fail(new Error(`sshd did not listen on ${what} within ${STARTUP_DEADLINE_MS} ms; it said:\n${output}`));
+      },
       STARTUP_DEADLINE_MS,
     );
     sshd.stderr!.setEncoding('utf8');
     const onOutput = (chunk: string): void => {
       output += chunk;
-      if (output.includes(`Server listening on 127.0.0.1 port ${port}`)) {
+      if (/Bind to port \d+ on 127\.0\.0\.1 failed: Address already in use/.test(output)) {
+        return fail(new PortTakenError(`sshd could not bind its port; it said:\n${output}`));
+      }
+      const listening = (port: number): boolean => output.includes(`Server listening on 127.0.0.1 port ${port}.`);
+      if (listening(ports.port) && listening(ports.noDeletePort)) {
         clearTimeout(deadline);
         sshd.off('exit', onExit);
         // Keep draining stderr (connection logs), or sshd blocks once the pipe fills.
@@ -160,7 +187,7 @@ function runSshd(config: string, port: number): Promise<ChildProcess> {
     };
     const onExit = (code: number | null, signal: string | null): void => {
       const why = `${SSHD} exited (${signal ?? `code ${code}`}) before listening; it said:\n${output}`;
-      fail(/Address already in use/.test(output) ? new PortTakenError(why) : new Error(why));
+      fail(new Error(why));
     };
     sshd.stderr!.on('data', onOutput);
     sshd.once('exit', onExit);
@@ -229,14 +256,23 @@ async function fingerprintOf(publicKeyFile: string): Promise<string> {
   return fingerprint;
 }
 
-/** A port free on 127.0.0.1 right now (sshd cannot be told to pick one and report it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
+/**
+ * `count` different ports free on 127.0.0.1 right now (sshd cannot be told to pick one and
+ * report it): all are held at once while they are found, so none comes up twice.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const probes = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      probes.map(
+        (probe) =>
+          new Promise<number>((resolve, reject) => {
+            probe.once('error', reject);
+            probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port));
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))));
+  }
 }
