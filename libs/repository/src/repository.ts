@@ -268,6 +268,7 @@ export class Repository {
       try {
         return [{ id, snapshot: await this.readSnapshot(id) }];
       } catch (err) {
+        if (err instanceof NotFoundError) return []; // forgotten between the listing and the read
         if (!onUnreadable || !(err instanceof IntegrityError)) throw err;
         onUnreadable(id, err);
         return [];
