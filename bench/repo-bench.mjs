@@ -4,6 +4,7 @@
 //   npm run bench                        # full run, scale 1 (~1.75 GiB)
 //   npm run bench -- --scale 0.1         # quick smoke run
 //   npm run bench -- --only restic       # one tool (e.g. while the CLI is being written)
+//   npm run bench -- --skip-s3           # without the S3 phase (backup/restore to an S3 test server)
 //
 // Phases run interleaved (phase N for both tools, then phase N+1) so both
 // tools always back up byte-identical data, including after the shared
@@ -24,8 +25,20 @@ import {
   summarize,
   targetsTable,
   verdicts,
+  writeMarkedSection,
   writeSection,
 } from './lib/report.mjs';
+import {
+  loadS3TestServer,
+  renderS3Section,
+  runS3Phase,
+  S3_MARK_END,
+  S3_MARK_START,
+  s3ResultsTable,
+  s3TargetsTable,
+  serverBoundNotes,
+  summarizeS3,
+} from './lib/s3-phase.mjs';
 import { Coffer, Restic } from './lib/tools.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,6 +52,7 @@ const USAGE = `Usage: node bench/repo-bench.mjs [options]   (or: npm run bench -
   --only TOOL     benchmark only 'coffer' or 'restic' (ratios/targets become n/a)
   --seed N        dataset seed (default ${DEFAULT_SEED})
   --regen         regenerate the dataset even if a matching one exists
+  --skip-s3       skip the S3 phase (first backup and restore against an S3 test server)
   --out FILE      markdown file to update (default BENCHMARKS.md at the repo root)
   --no-write      do not touch any markdown file
   -h, --help      this text
@@ -57,6 +71,7 @@ function parseOptions() {
       only: { type: 'string' },
       seed: { type: 'string', default: String(DEFAULT_SEED) },
       regen: { type: 'boolean', default: false },
+      'skip-s3': { type: 'boolean', default: false },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -85,6 +100,7 @@ function parseOptions() {
     seed,
     only: values.only ?? null,
     regen: values.regen,
+    skipS3: values['skip-s3'],
     out: values['no-write'] ? null : path.resolve(values.out ?? path.join(REPO_ROOT, 'BENCHMARKS.md')),
   };
 }
@@ -116,6 +132,7 @@ async function main() {
     tools.restic = new Restic({ repoRoot: REPO_ROOT, passwordFile, cacheDir: path.join(DATA_DIR, 'cache', 'restic'), bin });
   }
   for (const t of Object.values(tools)) t.checkAvailable();
+  const startS3TestServer = opts.skipS3 ? null : loadS3TestServer(REPO_ROOT);
   const versions = {};
   for (const [name, t] of Object.entries(tools)) versions[name] = t.version();
   // Taken before any work so the load average shows what else was running.
@@ -262,6 +279,30 @@ async function main() {
     path.join(DATA_DIR, 'last-results.json'),
     JSON.stringify({ opts, versions, dataset: ds.totals, samples, sizes, summary }, null, 2) + '\n',
   );
+
+  // --- S3 phase -----------------------------------------------------------
+  if (!startS3TestServer) return;
+  if (mutation) {
+    log('S3 phase: restoring the dataset to its pristine state');
+    repairWithManifest({ dataDir: DATA_DIR, plan: ds.plan });
+  }
+  const s3 = await runS3Phase({ startS3TestServer, tools, toolNames, runs: opts.runs, datasetRoot: ds.root, dataDir: DATA_DIR, repoRoot: REPO_ROOT, log });
+  const s3Summary = summarizeS3({ toolNames, samples: s3.samples });
+  const s3Table = s3ResultsTable(s3Summary, s3.bytes, opts.runs);
+  const s3Targets = s3TargetsTable(s3Summary);
+  console.log('\n' + s3Table);
+  console.log(s3Targets);
+  if (opts.out) {
+    const s3Notes = [...serverBoundNotes(s3Summary), ...notes];
+    writeMarkedSection(
+      opts.out,
+      S3_MARK_START,
+      S3_MARK_END,
+      renderS3Section({ machine, dataset: dataset[0], table: s3Table, targets: s3Targets, command: invocation(), toolCommands: s3.toolCommands, notes: s3Notes }),
+    );
+    log(`wrote S3 results section to ${path.relative(process.cwd(), opts.out) || opts.out}`);
+  }
+  fs.writeFileSync(path.join(DATA_DIR, 'last-s3-results.json'), JSON.stringify({ opts, versions, dataset: ds.totals, samples: s3.samples, summary: s3Summary }, null, 2) + '\n');
 }
 
 main().catch((e) => {

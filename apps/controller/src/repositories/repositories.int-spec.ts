@@ -83,7 +83,7 @@ describe('POST /api/v1/repositories', () => {
     const { status, body } = await api<ApiErrorBody>('POST', '/api/v1/repositories', { name: 'cloud', url: 'gopher://example.com/repo', password: PASSWORD, initialize: true });
     expect(status).toBe(422);
     expect(body.error.code).toBe('storage_error');
-    expect(body.error.message).toContain('storage "gopher://example.com/repo" is not supported yet');
+    expect(body.error.message).toContain('storage "gopher://example.com/repo" is not supported (supported: a local path, file:///path, s3:');
   });
 
   withDatabase('refuses a malformed request with 400 invalid_request naming each field', async () => {

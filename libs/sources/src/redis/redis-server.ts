@@ -123,8 +123,11 @@ async function startFailure(status: string, dir: string, logFile: string, logSta
   if (problems.some((line) => line.includes('Address already in use'))) {
     return new SourceError(`redis-server cannot listen on ${host}:${port}: the port is taken; pick another port or stop what uses it`);
   }
-  const reason = problems.pop();
-  if (problems.some((line) => /loading DB|RDB/i.test(line)) || (reason && /RDB/.test(reason))) {
+  // Redis ends with "Terminating server after rdb file reading failure." after the line that
+  // says what was wrong: report the cause.
+  const cause = problems.filter((line) => !/^Terminating server/.test(line));
+  const reason = cause.pop() ?? problems.pop();
+  if (problems.some((line) => /loading DB|RDB/i.test(line)) || (reason && /RDB/i.test(reason))) {
     return new SourceError(`redis-server cannot load ${join(dir, REDIS_RDB_FILE)}: "${reason}" (see ${logFile})`);
   }
   return new SourceError(`redis-server ${status} before it was ready${reason ? `: "${reason}"` : ''} (see ${logFile})`);

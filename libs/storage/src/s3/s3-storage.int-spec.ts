@@ -1,4 +1,5 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -57,8 +58,7 @@ describe('S3Storage', () => {
     const names = ['keys/a', 'keys/b', 'keys/c', 'keys/d', 'keys/e'];
     for (const n of names) await storage.put(n, Buffer.from(n));
     expect(sorted(await collect(storage.list('keys')))).toEqual(names.map((name) => ({ name, size: 6 })));
-    const raw = await rawClient().send(new HeadObjectCommand({ Bucket: server.bucket, Key: `${prefix}/keys/a` }));
-    expect(raw.ContentLength).toBe(6);
+    expect((await headObject(`${prefix}/keys/a`)).ContentLength).toBe(6);
   });
 
   it('fails on first use, without a request, when there are no credentials, saying what to set', async () => {
@@ -128,7 +128,7 @@ describe('S3Storage', () => {
       expect((await storage.get('data/big')).equals(data)).toBe(true);
       // Create, three parts, one of them twice, complete; then the get.
       expect(proxy.requests).toBe(7);
-      expect(await storageClassOf(`${prefix}/data/big`)).toBe('STANDARD_IA');
+      expect((await headObject(`${prefix}/data/big`)).StorageClass).toBe('STANDARD_IA');
     } finally {
       await proxy.stop();
     }
@@ -155,10 +155,10 @@ describe('S3Storage', () => {
     await storage.put('data/0123', Buffer.from('pack'));
     await storage.put('index/4567', Buffer.from('index'));
     await storage.put('config', Buffer.from('config'));
-    expect(await storageClassOf(`${prefix}/data/0123`)).toBe('STANDARD_IA');
+    expect((await headObject(`${prefix}/data/0123`)).StorageClass).toBe('STANDARD_IA');
     // S3 reports no class for STANDARD objects.
-    expect(await storageClassOf(`${prefix}/index/4567`)).toBeUndefined();
-    expect(await storageClassOf(`${prefix}/config`)).toBeUndefined();
+    expect((await headObject(`${prefix}/index/4567`)).StorageClass).toBeUndefined();
+    expect((await headObject(`${prefix}/config`)).StorageClass).toBeUndefined();
   });
 
   it('falls back to HEAD-then-PUT where conditional writes are not implemented', async () => {
@@ -237,19 +237,16 @@ describe('S3Storage', () => {
   });
 });
 
-function rawClient(): S3Client {
-  return new S3Client({
+/** HEAD straight to the server, bypassing the driver. */
+async function headObject(key: string): Promise<HeadObjectCommandOutput> {
+  const client = new S3Client({
     endpoint: server.endpoint,
     region: server.env.AWS_REGION,
     forcePathStyle: true,
     credentials: { accessKeyId: server.env.AWS_ACCESS_KEY_ID, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY },
   });
-}
-
-async function storageClassOf(key: string): Promise<string | undefined> {
-  const client = rawClient();
   try {
-    return (await client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: key }))).StorageClass;
+    return await client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: key }));
   } finally {
     client.destroy();
   }

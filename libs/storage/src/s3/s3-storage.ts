@@ -47,9 +47,10 @@ const MAX_PARTS = 10_000;
 /** Parts of one object in flight at once. */
 const PART_CONCURRENCY = 4;
 /**
- * Sockets per endpoint. Node's default is unlimited but not kept alive; ours are kept alive
- * (no TLS handshake per request), and many: the repository uploads several packs at once
- * while others read, and a queue at the socket pool would stall them all.
+ * Sockets per endpoint, kept alive (no TLS handshake per request), and enough that packs
+ * uploaded in parallel while others are read never queue for one. The agents are our own,
+ * not the SDK's, because the SDK gives each request it sends with `Expect: 100-continue`
+ * (every PUT over 2 MB) a new unpooled connection unless the agent is the caller's.
  */
 const MAX_SOCKETS = 50;
 
@@ -62,6 +63,9 @@ const DEFAULTS = {
 };
 
 type Operation = 'put' | 'get' | 'getRange' | 'stat' | 'list' | 'delete';
+
+/** What every write of an object states besides its bytes. */
+type ObjectHeaders = Pick<S3Sdk.PutObjectCommandInput, 'Bucket' | 'Key' | 'ContentType' | 'StorageClass'>;
 
 /** The SDK module and a client made from it, created together on first use. */
 interface Connection {
@@ -111,9 +115,9 @@ export class S3Storage implements Storage {
     const key = this.keyOf(name);
     // Only objects under data/ are big and rarely read; see docs/storage.md "Storage class".
     const storageClass = name.startsWith('data/') ? (this.settings.dataStorageClass as StorageClass | undefined) : undefined;
-    const object = { Bucket: this.where.bucket, Key: key, ContentType: 'application/octet-stream', StorageClass: storageClass };
+    const object: ObjectHeaders = { Bucket: this.where.bucket, Key: key, ContentType: 'application/octet-stream', StorageClass: storageClass };
     if (options.exclusive) {
-      await this.putExclusive(name, { ...object, Body: data, ContentLength: data.byteLength });
+      await this.putExclusive(name, object, data);
     } else if (data.byteLength > this.tuning.multipartThreshold) {
       await this.putInParts(name, object, data);
     } else {
@@ -224,11 +228,12 @@ export class S3Storage implements Storage {
    *
    * Where the service rejects the header (501), this falls back to HEAD-then-PUT, which
    * has a race: two writers that both HEAD before either PUTs both "create" the object, and
-   * the later one replaces the first. Coffer's only exclusive put is the repository config
-   * at `init`, so that takes two inits of the same location at the same moment.
+   * the later one replaces the first. Coffer puts exclusively the repository config at
+   * `init`, so that takes two inits of the same location at the same moment.
    */
-  private async putExclusive(name: string, input: S3Sdk.PutObjectCommandInput): Promise<void> {
+  private async putExclusive(name: string, object: ObjectHeaders, data: Uint8Array): Promise<void> {
     if (await this.exists(name)) throw new AlreadyExistsError(this.location, name);
+    const input = { ...object, Body: data, ContentLength: data.byteLength };
     let triedBefore = false;
     await this.attempt('put', name, async ({ sdk, client }) => {
       try {
@@ -237,7 +242,7 @@ export class S3Storage implements Storage {
         const status = httpStatusOf(err);
         if (status === 412) {
           // An earlier try may have stored the object and lost the answer: then the object is ours.
-          if (triedBefore && (await this.holds(name, input.Body as Uint8Array))) return;
+          if (triedBefore && (await this.holds(name, data))) return;
           throw new AlreadyExistsError(this.location, name);
         }
         if (status === 501 && this.conditionalWrites) {
@@ -262,11 +267,7 @@ export class S3Storage implements Storage {
    * its parts are not billed forever (the lifecycle rule in docs/storage.md catches an abort
    * that failed too). The object appears only when the upload completes, whole.
    */
-  private async putInParts(
-    name: string,
-    object: Pick<S3Sdk.CreateMultipartUploadCommandInput, 'Bucket' | 'Key' | 'ContentType' | 'StorageClass'>,
-    data: Uint8Array,
-  ): Promise<void> {
+  private async putInParts(name: string, object: ObjectHeaders, data: Uint8Array): Promise<void> {
     const { UploadId } = await this.attempt('put', name, ({ sdk, client }) => client.send(new sdk.CreateMultipartUploadCommand(object)));
     const upload = { Bucket: object.Bucket, Key: object.Key, UploadId };
     const partSize = Math.max(this.tuning.multipartPartSize, Math.ceil(data.byteLength / MAX_PARTS));
@@ -318,6 +319,9 @@ export class S3Storage implements Storage {
   private async openConnection(): Promise<Connection> {
     const credentials = this.settings.credentials;
     if (credentials.kind === 'none') throw new Error(MISSING_CREDENTIALS);
+    // The SDK warns on stderr, in seven lines, that it will drop Node 20 in 2026; that would
+    // break the CLI's one-line messages on every S3 command. Node 20 is this project's target.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const sdk = await import('@aws-sdk/client-s3');
     const config: S3ClientConfig = {
       endpoint: this.where.endpoint,
