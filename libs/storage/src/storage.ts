@@ -90,3 +90,14 @@ export class StorageFullError extends StorageError {
     super(`no space left on ${location} while writing ${objectName}`, true, objectName, options);
   }
 }
+
+/** Storage.exists() in terms of stat(): true if it finds the object, false on NotFoundError. */
+export async function existsByStat(storage: Pick<Storage, 'stat'>, name: string): Promise<boolean> {
+  try {
+    await storage.stat(name);
+    return true;
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+}

@@ -4,7 +4,7 @@ import type { Dirent } from 'node:fs';
 import { link, lstat, mkdir, open, opendir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { AlreadyExistsError, NotFoundError, StorageError, StorageFullError } from '../storage';
+import { AlreadyExistsError, existsByStat, NotFoundError, StorageError, StorageFullError } from '../storage';
 import type { ObjectInfo, PutOptions, Storage } from '../storage';
 
 /** Top-level prefixes holding content-addressed objects, fanned out on disk by their first two hex digits. */
@@ -132,14 +132,8 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async exists(name: string): Promise<boolean> {
-    try {
-      await this.stat(name);
-      return true;
-    } catch (err) {
-      if (err instanceof NotFoundError) return false;
-      throw err;
-    }
+  exists(name: string): Promise<boolean> {
+    return existsByStat(this, name);
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {

@@ -6,7 +6,7 @@ import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig, StorageClass } from '@aws-sdk/client-s3';
 import { DEFAULT_RETRY_POLICY, withRetries } from '../retry';
 import type { RetryPolicy } from '../retry';
-import { AccessDeniedError, AlreadyExistsError, NotFoundError, StorageError } from '../storage';
+import { AccessDeniedError, AlreadyExistsError, existsByStat, NotFoundError, StorageError } from '../storage';
 import type { ObjectInfo, PutOptions, Storage } from '../storage';
 import { describeS3Failure, httpStatusOf, isAccessDenied } from './s3-errors';
 import { parseS3Location } from './s3-location';
@@ -170,14 +170,8 @@ export class S3Storage implements Storage {
     });
   }
 
-  async exists(name: string): Promise<boolean> {
-    try {
-      await this.stat(name);
-      return true;
-    } catch (err) {
-      if (err instanceof NotFoundError) return false;
-      throw err;
-    }
+  exists(name: string): Promise<boolean> {
+    return existsByStat(this, name);
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import type { FileEntryWithStats, Stats } from 'ssh2';
 import { DEFAULT_RETRY_POLICY, withRetries } from '../retry';
 import type { RetryPolicy } from '../retry';
-import { AccessDeniedError, AlreadyExistsError, NotFoundError, StorageError, StorageFullError } from '../storage';
+import { AccessDeniedError, AlreadyExistsError, existsByStat, NotFoundError, StorageError, StorageFullError } from '../storage';
 import type { ObjectInfo, PutOptions, Storage } from '../storage';
 import { parseSftpLocation } from './sftp-location';
 import type { SftpTarget } from './sftp-location';
@@ -127,14 +127,8 @@ class SftpStorage implements Storage {
     });
   }
 
-  async exists(name: string): Promise<boolean> {
-    try {
-      await this.stat(name);
-      return true;
-    } catch (err) {
-      if (err instanceof NotFoundError) return false;
-      throw err;
-    }
+  exists(name: string): Promise<boolean> {
+    return existsByStat(this, name);
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
