@@ -1,3 +1,4 @@
+import { objectNameProblem } from '../object-names';
 import { StorageError } from '../storage';
 
 /** What an `azure:` location must look like, quoted in every refusal. */
@@ -116,21 +117,11 @@ export function readAzureCredential(env: NodeJS.ProcessEnv): AzureCredential {
 
 /**
  * Why a '/'-separated blob path (an object name, a list prefix, a location prefix) is
- * unusable, or undefined when it is fine. Beyond the escapes every driver refuses, Azure
- * drops a trailing '.' from URLs, and listings are XML, which cannot carry control characters.
+ * unusable, or undefined when it is fine: the rules every driver applies, and Azure's own —
+ * it drops a trailing '.' from URLs.
  */
 export function blobPathProblem(path: string): string | undefined {
-  if (path === '') return 'it is empty';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(path)) return 'it contains a control character';
-  if (path.includes('\\')) return 'it contains a backslash';
-  if (path.startsWith('/')) return 'it starts with "/"';
-  if (path.includes('..')) return 'it contains ".."';
-  const segments = path.split('/');
-  if (segments.some((s) => s === '')) return 'it has an empty path segment';
-  if (segments.some((s) => s === '.')) return 'it has a "." path segment';
-  if (path.endsWith('.')) return 'it ends with ".", which Azure drops';
-  return undefined;
+  return objectNameProblem(path) ?? (path.endsWith('.') ? 'it ends with ".", which Azure drops' : undefined);
 }
 
 /** The location up to any query, so a SAS pasted into it never reaches a message. */

@@ -5,6 +5,7 @@ import { buffer as readAll } from 'node:stream/consumers';
 // Types only: the SDK is loaded on first I/O (see AzureStorage), so the CLI and the agent
 // do not pay for it unless a repository is on Azure.
 import type { BlobDownloadResponseParsed, BlockBlobClient, ContainerClient, RequestPolicyFactory } from '@azure/storage-blob';
+import { assertObjectName } from '../object-names';
 import { DEFAULT_RETRY_POLICY, withRetries } from '../retry';
 import type { RetryPolicy } from '../retry';
 import { AccessDeniedError, AlreadyExistsError, NotFoundError, StorageError } from '../storage';
@@ -338,13 +339,10 @@ export class AzureStorage implements Storage {
 
   /** The blob for an object name (or list prefix), refusing names that are unsafe or that Azure would alter. */
   private blobName(name: string, what: 'name' | 'prefix' = 'name'): string {
-    let problem = blobPathProblem(name);
-    if (problem === undefined && this.blobPrefix.length + name.length > MAX_BLOB_NAME_LENGTH) {
-      problem = `with the location's prefix it is longer than Azure's ${MAX_BLOB_NAME_LENGTH} characters`;
-    }
-    if (problem !== undefined) {
-      throw new StorageError(`invalid object ${what} ${JSON.stringify(name)} for ${this.location}: ${problem}`, true, name);
-    }
+    assertObjectName(this.location, name, what, (n) =>
+      blobPathProblem(n) ??
+      (this.blobPrefix.length + n.length > MAX_BLOB_NAME_LENGTH ? `with the location's prefix it is longer than Azure's ${MAX_BLOB_NAME_LENGTH} characters` : undefined),
+    );
     return this.blobPrefix + name;
   }
 

@@ -6,15 +6,8 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AlreadyExistsError, existsByStat, NotFoundError, StorageError, StorageFullError } from '../storage';
 import type { ObjectInfo, PutOptions, Storage } from '../storage';
+import { directorySegments, HEX_NAME, isFannedOut, TEMP_PREFIX } from '../object-names';
 
-/** Top-level prefixes holding content-addressed objects, fanned out on disk by their first two hex digits. */
-const FAN_OUT_PREFIXES: ReadonlySet<string> = new Set(['data', 'index', 'snapshots']);
-
-/** Names of objects being written; list() never reports them and no object name may start so. */
-const TEMP_PREFIX = '.tmp-';
-
-/** Lower-case only, so names cannot collide on case-insensitive filesystems. */
-const HEX_NAME = /^[0-9a-f]{2,}$/;
 
 /**
  * Read-only like restic's files: a stray tool opening an object for writing fails
@@ -139,7 +132,7 @@ export class LocalStorage implements Storage {
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     const dir = this.pathOf(prefix, 'prefix');
     const segments = prefix.split('/');
-    if (FAN_OUT_PREFIXES.has(segments[0])) {
+    if (isFannedOut(segments[0])) {
       // Content-addressed names have exactly one segment after the prefix.
       if (segments.length === 1) yield* this.listFannedOut(prefix, dir);
       return;
@@ -166,24 +159,7 @@ export class LocalStorage implements Storage {
 
   /** Maps a logical name (or a list prefix) to its path, refusing names that could escape the root. */
   private pathOf(name: string, what: 'name' | 'prefix' = 'name'): string {
-    const problem = nameProblem(name);
-    if (problem !== undefined) {
-      throw new StorageError(`invalid object ${what} ${JSON.stringify(name)} for ${this.location}: ${problem}`, true, name);
-    }
-    const segments = name.split('/');
-    if (what === 'name' && FAN_OUT_PREFIXES.has(segments[0])) {
-      const hex = segments.length === 2 ? segments[1] : '';
-      if (!HEX_NAME.test(hex)) {
-        throw new StorageError(
-          `invalid object name ${JSON.stringify(name)} for ${this.location}: ` +
-            `objects under ${segments[0]}/ are named by lower-case hex digits`,
-          true,
-          name,
-        );
-      }
-      return path.join(this.location, segments[0], hex.slice(0, 2), hex);
-    }
-    return path.join(this.location, ...segments);
+    return path.join(this.location, ...directorySegments(this.location, name, what));
   }
 
   /** Creates the temp file, making the directories on the way on first use. */
@@ -299,19 +275,6 @@ export class LocalStorage implements Storage {
   }
 }
 
-/** Why a logical name is unsafe or unusable, or undefined when it is fine. */
-function nameProblem(name: string): string | undefined {
-  if (name === '') return 'it is empty';
-  if (name.includes('\0')) return 'it contains a NUL byte';
-  if (name.includes('\\')) return 'it contains a backslash';
-  if (name.startsWith('/')) return 'it starts with "/"';
-  if (name.includes('..')) return 'it contains ".."';
-  const segments = name.split('/');
-  if (segments.some((s) => s === '')) return 'it has an empty path segment';
-  if (segments.some((s) => s === '.')) return 'it has a "." path segment';
-  if (segments.some((s) => s.startsWith(TEMP_PREFIX))) return `a path segment starts with "${TEMP_PREFIX}"`;
-  return undefined;
-}
 
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;

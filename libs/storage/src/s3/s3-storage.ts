@@ -4,6 +4,7 @@ import * as https from 'node:https';
 // pay nothing for it unless a repository is in S3.
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig, StorageClass } from '@aws-sdk/client-s3';
+import { assertObjectName } from '../object-names';
 import { DEFAULT_RETRY_POLICY, withRetries } from '../retry';
 import type { RetryPolicy } from '../retry';
 import { AccessDeniedError, AlreadyExistsError, existsByStat, NotFoundError, StorageError } from '../storage';
@@ -369,10 +370,7 @@ export class S3Storage implements Storage {
 
   /** The key of a logical name (or list prefix); unsafe names are refused, as by every driver. */
   private keyOf(name: string, what: 'name' | 'prefix' = 'name'): string {
-    const problem = nameProblem(name);
-    if (problem !== undefined) {
-      throw new StorageError(`${this.location}: invalid object ${what} ${JSON.stringify(name)}: ${problem}`, true, name);
-    }
+    assertObjectName(this.location, name, what);
     return this.where.prefix === '' ? name : `${this.where.prefix}/${name}`;
   }
 }
@@ -382,21 +380,6 @@ export function openS3Storage(location: string, env: NodeJS.ProcessEnv): Storage
   return new S3Storage(location, env);
 }
 
-/**
- * Why a logical name cannot be used, or undefined. Keys may hold almost anything, but
- * names stay portable across drivers: no '..' or '.' segments, no empty segments, no
- * backslash or control characters.
- */
-function nameProblem(name: string): string | undefined {
-  if (name === '') return 'it is empty';
-  // eslint-disable-next-line no-control-regex -- control characters are what is looked for
-  if (/[\u0000-\u001f\u007f]/.test(name)) return 'it contains a control character';
-  if (name.includes('\\')) return 'it contains a backslash';
-  const segments = name.split('/');
-  if (segments.some((s) => s === '')) return 'it has an empty path segment';
-  if (segments.some((s) => s === '.' || s === '..')) return 'it has a "." or ".." path segment';
-  return undefined;
-}
 
 /** The whole body of a GetObject answer, as a Buffer over the SDK's bytes (no copy). */
 async function bodyOf(answer: S3Sdk.GetObjectCommandOutput): Promise<Buffer> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { FileEntryWithStats, Stats } from 'ssh2';
+import { directorySegments, HEX_NAME, isFannedOut, TEMP_PREFIX } from '../object-names';
 import { DEFAULT_RETRY_POLICY, withRetries } from '../retry';
 import type { RetryPolicy } from '../retry';
 import { AccessDeniedError, AlreadyExistsError, existsByStat, NotFoundError, StorageError, StorageFullError } from '../storage';
@@ -31,18 +32,6 @@ export function openSftpStorage(location: string, env: NodeJS.ProcessEnv, option
   const target = parseSftpLocation(location);
   return new SftpStorage(target, readSftpSettings(env, target.display), options);
 }
-
-/** Top-level prefixes holding content-addressed objects, fanned out by their first two hex digits. */
-const FAN_OUT_PREFIXES: ReadonlySet<string> = new Set(['data', 'index', 'snapshots']);
-
-/**
- * Names of objects being written. A writer killed mid-put leaves one behind; list() never
- * reports them, no object name may start so, and a cleanup may remove old ones.
- */
-const TEMP_PREFIX = '.tmp-';
-
-/** Lower-case only, as in the local driver, so a repository can move between the two. */
-const HEX_NAME = /^[0-9a-f]{2,}$/;
 
 /** Read-only, as in the local driver: a stray tool cannot damage an object in place. */
 const OBJECT_MODE = 0o444;
@@ -134,7 +123,7 @@ class SftpStorage implements Storage {
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     const dir = this.pathOf(prefix, 'prefix');
     const segments = prefix.split('/');
-    if (FAN_OUT_PREFIXES.has(segments[0])) {
+    if (isFannedOut(segments[0])) {
       // Content-addressed names have exactly one segment after the prefix.
       if (segments.length === 1) yield* this.listFannedOut(prefix, dir);
       return;
@@ -391,23 +380,7 @@ class SftpStorage implements Storage {
 
   /** Maps a logical name (or a list prefix) to its path on the server, refusing names that could escape the root. */
   private pathOf(name: string, what: 'name' | 'prefix' = 'name'): string {
-    const problem = nameProblem(name);
-    if (problem !== undefined) {
-      throw new StorageError(`invalid object ${what} ${JSON.stringify(name)} for ${this.location}: ${problem}`, true, name);
-    }
-    const segments = name.split('/');
-    if (what === 'name' && FAN_OUT_PREFIXES.has(segments[0])) {
-      const hex = segments.length === 2 ? segments[1] : '';
-      if (!HEX_NAME.test(hex)) {
-        throw new StorageError(
-          `invalid object name ${JSON.stringify(name)} for ${this.location}: objects under ${segments[0]}/ are named by lower-case hex digits`,
-          true,
-          name,
-        );
-      }
-      return posix.join(this.target.root, segments[0], hex.slice(0, 2), hex);
-    }
-    return posix.join(this.target.root, ...segments);
+    return posix.join(this.target.root, ...directorySegments(this.location, name, what));
   }
 
   private truncatedError(name: string, offset: number, length: number, size: number): StorageError {
@@ -495,16 +468,3 @@ async function statIfExists(session: SftpSession, path: string): Promise<Stats |
   }
 }
 
-/** Why a logical name is unsafe or unusable, or undefined when it is fine (the local driver's rules). */
-function nameProblem(name: string): string | undefined {
-  if (name === '') return 'it is empty';
-  if (name.includes('\0')) return 'it contains a NUL byte';
-  if (name.includes('\\')) return 'it contains a backslash';
-  if (name.startsWith('/')) return 'it starts with "/"';
-  if (name.includes('..')) return 'it contains ".."';
-  const segments = name.split('/');
-  if (segments.some((s) => s === '')) return 'it has an empty path segment';
-  if (segments.some((s) => s === '.')) return 'it has a "." path segment';
-  if (segments.some((s) => s.startsWith(TEMP_PREFIX))) return `a path segment starts with "${TEMP_PREFIX}"`;
-  return undefined;
-}
