@@ -148,14 +148,17 @@ export class Repository {
     return index;
   }
 
-  /** Reads and verifies every index object, by name. */
-  async readIndexFiles(): Promise<Map<string, IndexFile>> {
+  /**
+   * Reads and verifies every index object, by name. Objects in `alreadyRead` (immutable:
+   * named by their content) are taken from there rather than fetched again.
+   */
+  async readIndexFiles(alreadyRead?: ReadonlyMap<string, IndexFile>): Promise<Map<string, IndexFile>> {
     for (let attempt = 1; ; attempt++) {
       const files = new Map<string, IndexFile>();
       try {
         for await (const obj of this.storage.list('index')) {
           const name = obj.name.slice('index/'.length);
-          files.set(name, await this.readIndexFile(name));
+          files.set(name, alreadyRead?.get(name) ?? (await this.readIndexFile(name)));
         }
         return files;
       } catch (err) {

@@ -47,6 +47,7 @@ const READ_AHEAD = 8;
 export async function copySnapshots(from: Repository, to: Repository, options: CopyOptions = {}): Promise<CopyResult> {
   if (!from.canRead || !to.canRead) throw new WriteOnlyKeyError();
   const all = await from.listSnapshots();
+  const byId = new Map(all.map((ref) => [ref.id, ref]));
   const sources = all.filter(options.filter ?? (() => true));
   const inTarget = new Map<string, SnapshotRef>();
   for (const ref of await to.listSnapshots()) inTarget.set(originalOf(ref), ref);
@@ -68,7 +69,7 @@ export async function copySnapshots(from: Repository, to: Repository, options: C
       if (previous) await copier.matchTrees(previous.source, previous.target);
       const tree = await copier.copyTree(ref.snapshot.tree);
       const { parent: sourceParent, ...described } = ref.snapshot;
-      const parentRef = all.find((s) => s.id === sourceParent);
+      const parentRef = sourceParent === undefined ? undefined : byId.get(sourceParent);
       const parent = sourceParent === undefined ? undefined : inTarget.get(parentRef ? originalOf(parentRef) : sourceParent)?.id;
       const { snapshotId, snapshot } = await session.commitSnapshot(() => ({ ...described, tree, original: originalOf(ref), ...(parent ? { parent } : {}) }));
       inTarget.set(originalOf(ref), { id: snapshotId, snapshot });

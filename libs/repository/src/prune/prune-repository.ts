@@ -95,38 +95,41 @@ export async function pruneRepository(repo: Repository, options: PruneOptions = 
     }
     await removeTombstones(repo, plans, running, options.tombstoneMs ?? TOMBSTONE_MS);
     const runningNames = new Set(running.map((l) => l.name));
-    const ready = [...earlierPlans, ...(newPlan ? [newPlan] : [])].filter((p) => p.waitFor.every((name) => !runningNames.has(name)));
-    const waiting = [...earlierPlans, ...(newPlan ? [newPlan] : [])].filter((p) => !ready.includes(p));
+    const candidates = newPlan ? [...earlierPlans, newPlan] : earlierPlans;
+    const ready = candidates.filter((p) => p.waitFor.every((name) => !runningNames.has(name)));
+    const waiting = candidates.filter((p) => !ready.includes(p));
 
     if (ready.length > 0) {
-      // Snapshots written since the first mark (by backups that ended meanwhile) keep what they use.
-      const currentFiles = await repo.readIndexFiles();
+      // Snapshots written since the first mark (by backups that ended meanwhile) keep what they
+      // use; of the index objects, only those stored since the first read are fetched.
+      const currentFiles = await repo.readIndexFiles(indexFiles);
       const current = indexOf(currentFiles);
       repo.useIndex(current);
       await marking.markNewSnapshots(current);
       marking.assertIndexed(current);
       const doomed = doomedPacks(ready);
       const rescued = packsToRescue(marking.used, currentFiles, doomed);
-      const gone = [...doomed].filter((id) => !rescued.has(id));
-      if (gone.length > 0) {
-        result.indexesRewritten = await replaceIndexes(repo, indexFiles, new Set(gone));
+      const gone = new Set([...doomed].filter((id) => !rescued.has(id)));
+      if (gone.size > 0) {
+        result.indexesRewritten = await replaceIndexes(repo, indexFiles, gone);
         let deleted = 0;
         for (const id of gone) {
           await repo.storage.delete(`data/${id}`);
-          options.onProgress?.({ phase: 'deleting packs', done: ++deleted, total: gone.length });
+          options.onProgress?.({ phase: 'deleting packs', done: ++deleted, total: gone.size });
         }
+        // What this process reads from now on: the index objects left, plus the new one.
+        repo.useIndex(indexOf(await repo.readIndexFiles(currentFiles)));
       }
       const executed = new Date().toISOString();
-      const goneSet = new Set(gone);
-      for (const p of ready) await saveDeletionPlan(repo, { ...p, packs: p.packs.filter((id) => goneSet.has(id)), executed });
-      result.packsDeleted = gone.filter((id) => !plan.rewrite.includes(id)).length;
-      result.bytesFreed = sizeOf(gone, stored) - bytesWritten;
+      for (const p of ready) await saveDeletionPlan(repo, { ...p, packs: p.packs.filter((id) => gone.has(id)), executed });
+      const rewritten = new Set(plan.rewrite);
+      result.packsDeleted = [...gone].filter((id) => !rewritten.has(id)).length;
+      result.bytesFreed = sizeOf([...gone], stored) - bytesWritten;
     }
     const pending = [...doomedPacks(waiting)];
     result.packsPending = pending.length;
     result.bytesPending = sizeOf(pending, stored);
     result.waitingFor = running.filter((l) => waiting.some((p) => p.waitFor.includes(l.name))).map(describeLock);
-    await repo.loadIndex(true);
     return result;
   } finally {
     await lock.release();
