@@ -12,13 +12,13 @@ import {
 } from '@azure/storage-blob';
 import type { RetryPolicy } from '../retry';
 import { AccessDeniedError, AlreadyExistsError, NotFoundError, StorageError } from '../storage';
-import type { ObjectInfo } from '../storage';
 import { describeStorageConformance } from '../test-support/storage-conformance';
 import { startAzuriteTestServer } from '../testing/azurite-test-server';
 import type { AzuriteTestServer } from '../testing/azurite-test-server';
 import { startFaultyHttpProxy } from '../testing/faulty-http-proxy';
 import { AzureStorage, ContainerNotFoundError, openAzureStorage } from './azure-storage';
 import type { AzureStorageOptions } from './azure-storage';
+import { collect, failure } from '../test-support/storage-test-helpers';
 
 /** Retries fast, so tests of giving up take milliseconds. */
 const QUICK_RETRIES: RetryPolicy = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
@@ -83,7 +83,7 @@ describe('AzureStorage on Azurite', () => {
     it('is refused by an exclusive put of a taken name, leaving the object as it was', async () => {
       const storage = open(freshPrefix(), { blockSizeBytes });
       await storage.put('locks/big', Buffer.from('holder'));
-      expect(await rejection(storage.put('locks/big', data, { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
+      expect(await failure(storage.put('locks/big', data, { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
       expect((await storage.get('locks/big')).toString()).toBe('holder');
       await storage.close();
     });
@@ -113,7 +113,7 @@ describe('AzureStorage on Azurite', () => {
       const storage = open(freshPrefix(), { retryPolicy: PATIENT_RETRIES }, { COFFER_AZURE_ENDPOINT: server.endpoint, AZURE_ACCOUNT_SAS: accountSas('rwlc') });
       await storage.put('locks/l1', Buffer.from('lock'));
       await storage.put('locks/l1', Buffer.from('finished'));
-      const err = await rejection(storage.delete('locks/l1'));
+      const err = await failure(storage.delete('locks/l1'));
       expect(err).toBeInstanceOf(AccessDeniedError);
       expect((err as Error).message).toMatch(/^azure:devstoreaccount1\/coffer-test\/\S+ refused to delete locks\/l1: access denied \(HTTP 403 .*credential from AZURE_ACCOUNT_SAS\)$/);
       expect((err as Error).message).not.toMatch(/sig=/);
@@ -130,7 +130,7 @@ describe('AzureStorage on Azurite', () => {
         ['write', () => storage.put('config', Buffer.from('x'))],
         ['list', () => collect(storage.list('keys'))],
       ] as const) {
-        const err = await rejection(call());
+        const err = await failure(call());
         expect(err).toBeInstanceOf(AccessDeniedError);
         expect((err as StorageError).permanent).toBe(true);
         expect((err as Error).message).toMatch(new RegExp(`azure:devstoreaccount1/coffer-test/\\S+ refused to ${operation} (config|keys): access denied \\(HTTP 403`));
@@ -149,7 +149,7 @@ describe('AzureStorage on Azurite', () => {
       const container = `missing-${randomBytes(4).toString('hex')}`;
       const storage = openIn(container);
       for (const call of [() => storage.get('config'), () => storage.getRange('config', 0, 1), () => storage.stat('config'), () => collect(storage.list('keys'))]) {
-        const err = await rejection(call());
+        const err = await failure(call());
         expect(err).toBeInstanceOf(ContainerNotFoundError);
         expect((err as StorageError).permanent).toBe(true);
         expect((err as Error).message).toContain(`container "${container}" does not exist in storage account "devstoreaccount1"`);
@@ -184,7 +184,7 @@ describe('AzureStorage on Azurite', () => {
       const container = `nosas-${randomBytes(4).toString('hex')}`;
       // Object-level rights only: no container operations.
       const storage = openIn(container, { COFFER_AZURE_ENDPOINT: server.endpoint, AZURE_ACCOUNT_SAS: accountSas('rwlc', 'o') });
-      const err = await rejection(storage.put('config', Buffer.from('x')));
+      const err = await failure(storage.put('config', Buffer.from('x')));
       expect(err).toBeInstanceOf(AccessDeniedError);
       expect((err as Error).message).toContain(`refused to create container "${container}" (it does not exist) to write config`);
       expect(await containerExists(container)).toBe(false);
@@ -223,7 +223,7 @@ describe('AzureStorage on Azurite', () => {
         await storage.put('config', mine, { exclusive: true });
         expect(proxy.lost).toBe(1);
         expect((await storage.get('config')).equals(mine)).toBe(true);
-        expect(await rejection(storage.put('config', mine, { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
+        expect(await failure(storage.put('config', mine, { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
         await storage.close();
       } finally {
         await proxy.stop();
@@ -238,7 +238,7 @@ describe('AzureStorage on Azurite', () => {
         const env = { AZURE_ACCOUNT_KEY: server.accountKey, COFFER_AZURE_ENDPOINT: `${proxy.url}/${server.accountName}` };
         const storage = open(prefix, { retryPolicy: QUICK_RETRIES }, env);
         proxy.fail({ status: 503, code: 'ServerBusy', method: 'PUT' });
-        expect(await rejection(storage.put('config', Buffer.from('mine'), { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
+        expect(await failure(storage.put('config', Buffer.from('mine'), { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
         expect((await storage.get('config')).toString()).toBe('theirs');
         await storage.close();
       } finally {
@@ -250,7 +250,7 @@ describe('AzureStorage on Azurite', () => {
       const port = await closedPort();
       const env = { AZURE_ACCOUNT_KEY: server.accountKey, COFFER_AZURE_ENDPOINT: `http://127.0.0.1:${port}/${server.accountName}` };
       const storage = new AzureStorage('azure:devstoreaccount1/coffer-test/gone', env, { retryPolicy: QUICK_RETRIES });
-      const err = await rejection(storage.get('config'));
+      const err = await failure(storage.get('config'));
       expect(err).toBeInstanceOf(StorageError);
       expect((err as StorageError).permanent).toBe(false);
       expect((err as StorageError).objectName).toBe('config');
@@ -264,7 +264,7 @@ describe('AzureStorage on Azurite', () => {
         const env = { AZURE_ACCOUNT_KEY: server.accountKey, COFFER_AZURE_ENDPOINT: `${proxy.url}/${server.accountName}` };
         const storage = open(freshPrefix(), { retryPolicy: { ...QUICK_RETRIES, attempts: 2 }, requestTimeoutMs: 300 }, env);
         proxy.fail({ hang: true, times: Infinity });
-        const err = await rejection(storage.put('config', Buffer.from('x')));
+        const err = await failure(storage.put('config', Buffer.from('x')));
         expect((err as StorageError).permanent).toBe(false);
         expect((err as Error).message).toMatch(/^cannot write config to azure:\S+: no progress for 300 ms \(gave up after 2 tries\)$/);
         proxy.clear();
@@ -281,7 +281,7 @@ describe('AzureStorage on Azurite', () => {
         const env = { AZURE_ACCOUNT_KEY: server.accountKey, COFFER_AZURE_ENDPOINT: `${proxy.url}/${server.accountName}` };
         const storage = open(freshPrefix(), { retryPolicy: PATIENT_RETRIES }, env);
         proxy.fail({ status: 400, code: 'InvalidHeaderValue' });
-        const err = await rejection(storage.put('config', Buffer.from('x')));
+        const err = await failure(storage.put('config', Buffer.from('x')));
         expect((err as StorageError).permanent).toBe(true);
         expect((err as Error).message).toMatch(/^cannot write config to azure:\S+: HTTP 400 InvalidHeaderValue: injected by the faulty HTTP proxy$/);
         await storage.close();
@@ -334,7 +334,7 @@ describe('AzureStorage on Azurite', () => {
       try {
         const env = { AZURE_ACCOUNT_KEY: server.accountKey, COFFER_AZURE_ENDPOINT: blobServer.endpoint };
         const storage = new AzureStorage('azure:devstoreaccount1/stalls', env, { requestTimeoutMs: 200, retryPolicy: { ...QUICK_RETRIES, attempts: 2 } });
-        const err = await rejection(storage.get('config'));
+        const err = await failure(storage.get('config'));
         expect((err as StorageError).permanent).toBe(false);
         expect((err as Error).message).toBe('cannot read config in azure:devstoreaccount1/stalls: no progress for 200 ms (gave up after 2 tries)');
         await storage.close();
@@ -347,7 +347,7 @@ describe('AzureStorage on Azurite', () => {
   it('reports NotFoundError for a missing object whatever the call', async () => {
     const storage = open(freshPrefix());
     for (const call of [() => storage.get('keys/none'), () => storage.stat('keys/none'), () => storage.getRange('keys/none', 0, 0)]) {
-      expect(await rejection(call())).toBeInstanceOf(NotFoundError);
+      expect(await failure(call())).toBeInstanceOf(NotFoundError);
     }
     await storage.close();
   });
@@ -430,17 +430,3 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function collect(items: AsyncIterable<ObjectInfo>): Promise<ObjectInfo[]> {
-  const out: ObjectInfo[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-async function rejection(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}

@@ -7,6 +7,7 @@ import { FaultInjectingStorage } from '../fault-injecting-storage';
 import { AlreadyExistsError, NotFoundError, StorageError, StorageFullError } from '../storage';
 import { describeStorageConformance } from '../test-support/storage-conformance';
 import { LocalStorage } from './local-storage';
+import { collect, failure } from '../test-support/storage-test-helpers';
 
 /** Set in CI: a test that cannot get the environment it needs fails instead of degrading (STYLE.md "Tests"). */
 const SKIP_DISALLOWED = process.env.COFFER_TEST_DISALLOW_SKIP === '1';
@@ -228,17 +229,3 @@ function hex(digits = 64): string {
   return randomBytes(digits / 2).toString('hex');
 }
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-async function failure(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}

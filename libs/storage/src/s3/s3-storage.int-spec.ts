@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { RetryPolicy } from '../retry';
 import { AccessDeniedError, AlreadyExistsError, StorageError } from '../storage';
-import type { ObjectInfo } from '../storage';
 import { describeStorageConformance } from '../test-support/storage-conformance';
 import { startFaultyHttpProxy } from '../testing/faulty-http-proxy';
 import type { FaultyHttpProxy } from '../testing/faulty-http-proxy';
@@ -14,6 +13,7 @@ import { startS3TestServer } from '../testing/s3-test-server';
 import type { S3TestServer } from '../testing/s3-test-server';
 import { S3Storage } from './s3-storage';
 import type { S3StorageOptions } from './s3-storage';
+import { collect, failure, sorted } from '../test-support/storage-test-helpers';
 
 /** Tiny delays, so tests of retries take milliseconds. */
 const FAST_RETRIES: RetryPolicy = { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 };
@@ -65,7 +65,7 @@ describe('S3Storage', () => {
     const proxy = await startFaultyHttpProxy(server.endpoint);
     try {
       storage = open({ AWS_REGION: 'us-east-1' }, {}, proxyLocation(proxy));
-      const err = await failure(storage.get('config'));
+      const err = await failure<StorageError>(storage.get('config'));
       expect(err).toBeInstanceOf(StorageError);
       expect(err.permanent).toBe(true);
       expect(err.message).toContain(storage.location);
@@ -101,7 +101,7 @@ describe('S3Storage', () => {
 
     it('fails permanently for a profile the file lacks, naming the object', async () => {
       storage = open({ AWS_PROFILE: 'nobody', AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_CONFIG_FILE: path.join(dir, 'none') });
-      const err = await failure(storage.get('config'));
+      const err = await failure<StorageError>(storage.get('config'));
       expect(err.permanent).toBe(true);
       expect(err.message).toContain(`${storage.location}: get config failed`);
       expect(err.message).toContain('nobody');
@@ -110,7 +110,7 @@ describe('S3Storage', () => {
 
   it('refuses an unknown access key as AccessDeniedError', async () => {
     storage = open({ AWS_ACCESS_KEY_ID: 'UNKNOWN', AWS_SECRET_ACCESS_KEY: 'x' });
-    const err = await failure(storage.put('config', Buffer.from('x')));
+    const err = await failure<StorageError>(storage.put('config', Buffer.from('x')));
     expect(err).toBeInstanceOf(AccessDeniedError);
     expect(err.message).toContain('403 InvalidAccessKeyId');
   });
@@ -139,7 +139,7 @@ describe('S3Storage', () => {
     try {
       storage = open(server.env, { multipartThreshold: 6 * MiB, multipartPartSize: 5 * MiB }, proxyLocation(proxy));
       proxy.fail({ method: 'PUT', path: /partNumber=3/, status: 503, times: Infinity });
-      const err = await failure(storage.put('data/big', randomBytes(11 * MiB)));
+      const err = await failure<StorageError>(storage.put('data/big', randomBytes(11 * MiB)));
       expect(err.permanent).toBe(false);
       expect(err.message).toMatch(/put data\/big failed: 503 SlowDown.*gave up after 4 tries/);
       proxy.clear();
@@ -167,7 +167,7 @@ describe('S3Storage', () => {
       storage = open(server.env, {}, proxyLocation(proxy));
       proxy.fail({ method: 'PUT', status: 501 });
       await storage.put('config', Buffer.from('first'), { exclusive: true });
-      expect(await failure(storage.put('config', Buffer.from('second'), { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
+      expect(await failure<StorageError>(storage.put('config', Buffer.from('second'), { exclusive: true }))).toBeInstanceOf(AlreadyExistsError);
       expect((await storage.get('config')).toString()).toBe('first');
     } finally {
       await proxy.stop();
@@ -197,7 +197,7 @@ describe('S3Storage', () => {
     it('gives up after the policy, naming the location, the object and the tries', async () => {
       proxy.fail({ method: 'PUT', status: 500, times: Infinity });
       const name = `data/${randomBytes(32).toString('hex')}`;
-      const err = await failure(storage!.put(name, Buffer.from('x')));
+      const err = await failure<StorageError>(storage!.put(name, Buffer.from('x')));
       expect(err.permanent).toBe(false);
       expect(err.objectName).toBe(name);
       expect(err.message).toBe(`${storage!.location}: put ${name} failed: 500 InternalError: injected by the faulty HTTP proxy (gave up after 4 tries)`);
@@ -221,7 +221,7 @@ describe('S3Storage', () => {
 
     it('reports a 403 as AccessDeniedError at once, without retrying', async () => {
       proxy.fail({ method: 'DELETE', status: 403, times: Infinity });
-      const err = await failure(storage!.delete('locks/l1'));
+      const err = await failure<StorageError>(storage!.delete('locks/l1'));
       expect(err).toBeInstanceOf(AccessDeniedError);
       expect(err.permanent).toBe(true);
       expect(err.message).toBe(`${storage!.location} refused to delete locks/l1: access denied (403 AccessDenied: injected by the faulty HTTP proxy)`);
@@ -230,7 +230,7 @@ describe('S3Storage', () => {
 
     it('reports a refused connection as transient once the tries are spent', async () => {
       await proxy.stop();
-      const err = await failure(storage!.stat('config'));
+      const err = await failure<StorageError>(storage!.stat('config'));
       expect(err.permanent).toBe(false);
       expect(err.message).toMatch(/stat config failed: ECONNREFUSED.*\(gave up after 4 tries\)$/);
     });
@@ -260,21 +260,3 @@ function uniquePrefix(): string {
   return `t-${randomBytes(6).toString('hex')}`;
 }
 
-async function collect(items: AsyncIterable<ObjectInfo>): Promise<ObjectInfo[]> {
-  const out: ObjectInfo[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-function sorted(items: ObjectInfo[]): ObjectInfo[] {
-  return [...items].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-async function failure(call: Promise<unknown>): Promise<StorageError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as StorageError;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}

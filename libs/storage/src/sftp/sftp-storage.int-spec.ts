@@ -6,11 +6,12 @@ import * as path from 'node:path';
 import { openStorage } from '../open-storage';
 import type { RetryPolicy } from '../retry';
 import { AccessDeniedError, AlreadyExistsError, NotFoundError, StorageError, StorageFullError } from '../storage';
-import type { ObjectInfo, Storage } from '../storage';
+import type { Storage } from '../storage';
 import { describeStorageConformance } from '../test-support/storage-conformance';
 import { startSftpTestServer } from '../testing/sftp-test-server';
 import type { SftpTestServer } from '../testing/sftp-test-server';
 import { openSftpStorage } from './sftp-storage';
+import { collect, expectStorageError, failure, sorted } from '../test-support/storage-test-helpers';
 
 /** Quick retries: the server is local, and a test waiting 30 s for a refusal proves nothing more. */
 const QUICK_RETRIES: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 200 };
@@ -347,31 +348,3 @@ async function filesUnder(dir: string): Promise<string[]> {
     .sort();
 }
 
-async function collect(items: AsyncIterable<ObjectInfo>): Promise<ObjectInfo[]> {
-  const out: ObjectInfo[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-function sorted(items: ObjectInfo[]): ObjectInfo[] {
-  return [...items].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-async function failure(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
-
-/** A StorageError naming the object and the storage's location, permanent or not. */
-function expectStorageError(err: unknown, storage: Storage, objectName: string, permanent: boolean): void {
-  expect(err).toBeInstanceOf(StorageError);
-  const e = err as StorageError;
-  expect([e.message, e.permanent]).toEqual([e.message, permanent]);
-  expect(e.objectName).toBe(objectName);
-  expect(e.message).toContain(objectName);
-  expect(e.message).toContain(storage.location);
-}

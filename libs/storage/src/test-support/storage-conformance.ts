@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AlreadyExistsError, NotFoundError, StorageError } from '../storage';
 import type { ObjectInfo, Storage } from '../storage';
+import { collect, expectStorageError, failure, sorted } from './storage-test-helpers';
 
 /** A fresh, empty storage for one test, and how to throw it away (called after `close()`). */
 export interface StorageUnderTest {
@@ -310,35 +311,6 @@ function contentName(prefix: string, data: Uint8Array): string {
   return `${prefix}/${createHash('sha256').update(data).digest('hex')}`;
 }
 
-async function collect(items: AsyncIterable<ObjectInfo>): Promise<ObjectInfo[]> {
-  const out: ObjectInfo[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-function sorted(items: ObjectInfo[]): ObjectInfo[] {
-  return [...items].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** The error a call failed with; a call that succeeds fails the test. */
-async function failure(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
-
-/** Checks what every storage error promises: its class, `permanent`, the object, and a message naming both. */
-function expectStorageError(err: unknown, storage: Storage, objectName: string, permanent: boolean): void {
-  expect(err).toBeInstanceOf(StorageError);
-  const e = err as StorageError;
-  expect(e.permanent).toBe(permanent);
-  expect(e.objectName).toBe(objectName);
-  expect(e.message).toContain(objectName);
-  expect(e.message).toContain(storage.location);
-}
 
 /**
  * Reads repeatedly until `writer` settles (at least once), so reads overlap the write;
