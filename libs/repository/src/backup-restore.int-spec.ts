@@ -389,6 +389,33 @@ describe('a hostile or booby-trapped restore', () => {
   });
 });
 
+describe('a file that grew after it was listed', () => {
+  it('is read whole, beside small files read in the same batch, and restored byte for byte', async () => {
+    const dir = join(base, 'growing');
+    mkdirSync(dir);
+    const stream = new ByteStream('grown', 0.5);
+    const contents = new Map<string, Buffer>();
+    for (const name of ['a.txt', 'grown.bin', 'z.txt']) {
+      contents.set(name, stream.next(name === 'grown.bin' ? 10 * MiB + 12345 : 40_000));
+      writeFileSync(join(dir, name), contents.get(name)!);
+    }
+    // The walk saw grown.bin when it was still small; now it is larger than a worker's whole
+    // read buffer, so the worker must switch to streaming it.
+    async function* listedSmall() {
+      for await (const event of walkFiles([dir])) {
+        yield event.kind === 'entry' && event.entry.name === 'grown.bin' ? { ...event, entry: { ...event.entry, size: 100 } } : event;
+      }
+    }
+    const { snapshot } = await backupFiles(repo, listedSmall(), { paths: [dir], parent: false });
+    expect(snapshot.warnings).toEqual([]);
+    for (const [name, expected] of contents) {
+      const out = collector();
+      expect(await dumpFile(repo, snapshot, `${dir}/${name}`, out)).toBe(expected.length);
+      expect(out.bytes().equals(expected)).toBe(true);
+    }
+  });
+});
+
 describe('a stdin backup', () => {
   it('round trips through dump byte for byte', async () => {
     const stream = new ByteStream('stdin', 0.5);

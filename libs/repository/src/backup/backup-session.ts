@@ -11,6 +11,7 @@ import type { MasterIndex } from '../master-index';
 import { DeletionPlan, doomedPacks, readDeletionPlans } from '../prune/deletion-plans';
 import type { Repository } from '../repository';
 import { WorkerPool } from '../worker/worker-pool';
+import type { TaskWindow } from '../worker/task-window';
 import { PackWriter } from './pack-writer';
 
 /** Live numbers of a running backup, for progress displays. */
@@ -143,6 +144,24 @@ export class BackupSession {
       this.packs.add(type, id, this.sealer.seal(id, data), data.length);
     }
     return hex;
+  }
+
+  /**
+   * Stores chunks cut on the main thread (a stream's) through a worker, which names,
+   * deduplicates and seals them; resolves to their ids in order. The chunks' memory moves
+   * to the worker: they are unusable afterwards.
+   */
+  async storeChunks(chunks: Buffer[]): Promise<string[]> {
+    const buffers = chunks.map((c) =>
+      c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? (c.buffer as ArrayBuffer) : new Uint8Array(c).slice().buffer,
+    );
+    const done = await this.pool.run<'chunks-done'>({ type: 'backup-chunks', chunks: buffers }, buffers);
+    return done.content;
+  }
+
+  /** A window bounding the worker tasks a caller keeps in flight (see WorkerPool.taskWindow). */
+  taskWindow(): TaskWindow {
+    return this.pool.taskWindow();
   }
 
   /** Every directory listing of this backup by id, when kept (for a write-only key's cache). */

@@ -1,9 +1,11 @@
 import { gearTableFromSeed, StreamChunker } from '../chunker/chunker';
-import { BlobType } from '../format/pack';
 import { isSafeName, TreeNode } from '../format/tree';
 import { UsageError } from '../errors';
 import type { Repository } from '../repository';
 import { BackupOptions, BackupResult, BackupSession } from './backup-session';
+
+/** Plaintext of a stream handed to a worker at once. */
+const STREAM_TASK_BYTES = 4 * 1024 * 1024;
 
 /** One file of a stream backup: its name at the snapshot root and where its bytes come from. */
 export interface StreamFile {
@@ -43,15 +45,33 @@ export async function backupStreams(repo: Repository, files: StreamFile[], meta:
     if (names.has(name)) throw new UsageError(`two streams are both named "${name}"`);
     names.add(name);
   }
-  const session = await BackupSession.start(repo, { ...options, workers: 1 });
+  const session = await BackupSession.start(repo, options);
   try {
     const gear = gearTableFromSeed(Buffer.from(repo.config.gearSeed, 'base64'));
+    const window = session.taskWindow();
     const nodes: TreeNode[] = [];
     for (const file of files) {
+      // Cutting is sequential and fast, so it stays here; naming, compressing and sealing
+      // the chunks is the expensive part and goes to the workers, a batch at a time.
       const chunker = new StreamChunker(repo.config.chunker, gear);
-      const content: string[] = [];
+      const parts: Array<Promise<string[]>> = [];
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      const dispatch = async () => {
+        if (batch.length === 0) return;
+        await window.waitForRoom();
+        const part = session.storeChunks(batch);
+        window.add(part);
+        parts.push(part);
+        batch = [];
+        batchBytes = 0;
+      };
       const store = async (chunks: Buffer[]) => {
-        for (const chunk of chunks) content.push(await session.storeBlob(BlobType.Data, chunk));
+        for (const chunk of chunks) {
+          batch.push(chunk);
+          batchBytes += chunk.length;
+        }
+        if (batchBytes >= STREAM_TASK_BYTES) await dispatch();
       };
       let size = 0;
       for await (const data of file.open() as AsyncIterable<Buffer>) {
@@ -62,6 +82,8 @@ export async function backupStreams(repo: Repository, files: StreamFile[], meta:
         session.reportProgress();
       }
       await store(chunker.finish());
+      await dispatch();
+      const content = (await Promise.all(parts)).flat();
       session.stats.files++;
       session.stats.totalBytes += size;
       nodes.push({

@@ -4,7 +4,11 @@ import type { Repository } from '../repository';
 
 /** Index objects are written after this many new packs, so a killed backup's data is reused. */
 const PACKS_PER_INDEX = 16;
-const MAX_UPLOADS = 1;
+/**
+ * Packs uploading at once: more than one lets a slow PUT to a remote store overlap the next,
+ * instead of holding the workers up (dedup answers wait for room); each costs a pack of memory.
+ */
+const MAX_UPLOADS = 3;
 
 /**
  * Gathers sealed blobs into packs and uploads them, at most MAX_UPLOADS at once. A pack
@@ -14,6 +18,11 @@ const MAX_UPLOADS = 1;
 export class PackWriter {
   private builder: PackBuilder;
   private readonly uploads = new Set<Promise<void>>();
+  /**
+   * Buffers of packs stored, for the next packs: as many exist as packs are ever filling or
+   * in flight at once (on a local disk that is mostly two, as uploads end in milliseconds).
+   */
+  private readonly spareBuffers: Buffer[] = [];
   private unindexed: IndexedPack[] = [];
   private indexWrite: Promise<void> = Promise.resolve();
   private failure?: unknown;
@@ -32,7 +41,8 @@ export class PackWriter {
   private newBuilder(): PackBuilder {
     // Room for a full pack plus the largest blob that can cross the limit, so packs never
     // regrow; allocUnsafe pages not written to take no memory.
-    return new PackBuilder(this.packKey, this.ephemeralPublic, this.repo.config.packSize + this.repo.config.chunker.maxSize + (1 << 16));
+    const capacity = this.repo.config.packSize + this.repo.config.chunker.maxSize + (1 << 16);
+    return new PackBuilder(this.packKey, this.ephemeralPublic, capacity, this.spareBuffers.pop());
   }
 
   /** Adds one sealed blob; closes the pack when it is full. */
@@ -78,6 +88,8 @@ export class PackWriter {
         this.packsWritten++;
         this.unindexed.push({ id: Buffer.from(id, 'hex'), ephemeralPublic: this.ephemeralPublic, size: bytes.length, entries: builder.entries });
         if (this.unindexed.length >= PACKS_PER_INDEX) this.writeIndex();
+        // Only after success: a failed PUT's request may still be reading the bytes.
+        this.spareBuffers.push(builder.backingBuffer);
       })
       .catch((err) => {
         this.failure ??= err;

@@ -39,12 +39,18 @@ export class PackBuilder {
   readonly entries: PackEntry[] = [];
   private size = PACK_HEADER_BYTES;
 
+  /**
+   * `reuse`: the buffer of a pack whose bytes are no longer needed (uploaded), taken instead
+   * of a new one if it holds `capacity`: a fresh pack-sized buffer per pack is garbage that
+   * the allocator is slow to give back.
+   */
   constructor(
     private readonly packKey: Buffer,
     readonly ephemeralPublic: Buffer,
     capacity = 1024 * 1024,
+    reuse?: Buffer,
   ) {
-    this.buffer = Buffer.allocUnsafe(Math.max(capacity, PACK_HEADER_BYTES));
+    this.buffer = reuse && reuse.length >= capacity ? reuse : Buffer.allocUnsafe(Math.max(capacity, PACK_HEADER_BYTES));
     PACK_MAGIC.copy(this.buffer, 0);
     ephemeralPublic.copy(this.buffer, PACK_MAGIC.length);
   }
@@ -60,6 +66,11 @@ export class PackBuilder {
     this.entries.push({ type, id, offset: this.size, length: sealed.length, rawLength });
     this.buffer.set(sealed, this.size);
     this.size += sealed.length;
+  }
+
+  /** The whole buffer, for the next builder to reuse once this pack's bytes are stored. */
+  get backingBuffer(): Buffer {
+    return this.buffer;
   }
 
   /** Closes the pack; returns its bytes and name (hex SHA-256). */

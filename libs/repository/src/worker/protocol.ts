@@ -63,9 +63,13 @@ export interface CheckPackJob {
 
 export type TaskMessage =
   | { type: 'backup'; taskId: number; files: BackupFileJob[] }
+  /** Chunks cut on the main thread (a stream's), one transferred buffer each, in stream order. */
+  | { type: 'backup-chunks'; taskId: number; chunks: ArrayBuffer[] }
   | { type: 'restore'; taskId: number; files: RestoreFileJob[] }
   | { type: 'check-pack'; taskId: number; pack: CheckPackJob }
-  | { type: 'dedup-answer'; taskId: number; newIds: string[] };
+  | { type: 'dedup-answer'; taskId: number; newIds: string[] }
+  /** A `sealed` message's buffer, handed back once its blobs are copied, for the next round. */
+  | { type: 'buffer-return'; buffer: ArrayBuffer };
 
 export type WorkerMessage =
   /** Content ids of a batch of chunks; the worker waits for a dedup-answer. */
@@ -73,6 +77,8 @@ export type WorkerMessage =
   /** Sealed new blobs, back to back in `buffer`. */
   | { type: 'sealed'; taskId: number; blobs: Array<[string, number, number, number]>; buffer: ArrayBuffer }
   | { type: 'backup-done'; taskId: number; files: BackupFileResult[] }
+  /** The ids of a backup-chunks task's chunks, in order. */
+  | { type: 'chunks-done'; taskId: number; content: string[] }
   | { type: 'restore-done'; taskId: number; errors: Array<string | null>; bytes: number }
   | { type: 'check-done'; taskId: number; errors: string[]; bytes: number }
   | { type: 'failed'; taskId: number; message: string };
