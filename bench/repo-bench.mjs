@@ -53,6 +53,7 @@ const USAGE = `Usage: node bench/repo-bench.mjs [options]   (or: npm run bench -
   --seed N        dataset seed (default ${DEFAULT_SEED})
   --regen         regenerate the dataset even if a matching one exists
   --skip-s3       skip the S3 phase (first backup and restore against an S3 test server)
+  --s3-only       run only the S3 phase (no local phases; the local section is not rewritten)
   --out FILE      markdown file to update (default BENCHMARKS.md at the repo root)
   --no-write      do not touch any markdown file
   -h, --help      this text
@@ -72,6 +73,7 @@ function parseOptions() {
       seed: { type: 'string', default: String(DEFAULT_SEED) },
       regen: { type: 'boolean', default: false },
       'skip-s3': { type: 'boolean', default: false },
+      's3-only': { type: 'boolean', default: false },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -94,6 +96,7 @@ function parseOptions() {
   if (values.only && !['coffer', 'restic'].includes(values.only)) {
     throw new UsageError(`--only must be 'coffer' or 'restic', got '${values.only}'`);
   }
+  if (values['skip-s3'] && values['s3-only']) throw new UsageError('--skip-s3 and --s3-only exclude each other');
   return {
     scale,
     runs,
@@ -101,6 +104,7 @@ function parseOptions() {
     only: values.only ?? null,
     regen: values.regen,
     skipS3: values['skip-s3'],
+    s3Only: values['s3-only'],
     out: values['no-write'] ? null : path.resolve(values.out ?? path.join(REPO_ROOT, 'BENCHMARKS.md')),
   };
 }
@@ -175,7 +179,7 @@ async function main() {
   };
   const phase = (key) => PHASES.find((p) => p.key === key);
 
-  for (let run = 1; run <= opts.runs; run++) {
+  for (let run = 1; run <= (opts.s3Only ? 0 : opts.runs); run++) {
     if (run > 1) {
       log(`run ${run}: restoring the dataset to its pristine state`);
       repairWithManifest({ dataDir: DATA_DIR, plan: ds.plan });
@@ -235,6 +239,9 @@ async function main() {
   }
 
   // --- report -------------------------------------------------------------
+  const notes = [];
+  if (opts.only) notes.push(`partial run (--only ${opts.only}): ratios and targets are not applicable`);
+  if (opts.scale !== 1) notes.push(`scale ${opts.scale} is not the reference size (scale 1); compare only like with like`);
   const summary = summarize({ tools: toolNames, samples, sizes });
   const table = resultsTable(summary, opts.runs);
   const targets = targetsTable(verdicts(summary));
@@ -261,24 +268,24 @@ async function main() {
       tool.display(tool.check(repo)),
     ];
   });
-  const notes = [];
-  if (opts.only) notes.push(`partial run (--only ${opts.only}): ratios and targets are not applicable`);
-  if (opts.scale !== 1) notes.push(`scale ${opts.scale} is not the reference size (scale 1); compare only like with like`);
 
-  console.log('\n' + table);
-  console.log(targets);
+  // With --s3-only no local phase ran: there is nothing to print, and the local section stays.
+  if (!opts.s3Only) {
+    console.log('\n' + table);
+    console.log(targets);
 
-  if (opts.out) {
-    writeSection(
-      opts.out,
-      renderSection({ machine, dataset, table, targets, command: invocation(), toolCommands, notes }),
+    if (opts.out) {
+      writeSection(
+        opts.out,
+        renderSection({ machine, dataset, table, targets, command: invocation(), toolCommands, notes }),
+      );
+      log(`wrote results section to ${path.relative(process.cwd(), opts.out) || opts.out}`);
+    }
+    fs.writeFileSync(
+      path.join(DATA_DIR, 'last-results.json'),
+      JSON.stringify({ opts, versions, dataset: ds.totals, samples, sizes, summary }, null, 2) + '\n',
     );
-    log(`wrote results section to ${path.relative(process.cwd(), opts.out) || opts.out}`);
   }
-  fs.writeFileSync(
-    path.join(DATA_DIR, 'last-results.json'),
-    JSON.stringify({ opts, versions, dataset: ds.totals, samples, sizes, summary }, null, 2) + '\n',
-  );
 
   // --- S3 phase -----------------------------------------------------------
   if (!startS3TestServer) return;

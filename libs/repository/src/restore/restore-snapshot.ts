@@ -2,9 +2,13 @@ import { existsSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, re
 import { join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { WriteOnlyKeyError } from '../crypto/envelope';
+import { BlobOpener } from '../format/blob-codec';
+import { BlobType } from '../format/pack';
 import type { Snapshot } from '../format/snapshot';
-import type { TreeNode } from '../format/tree';
+import { decodeTree } from '../format/tree';
+import type { Tree, TreeNode } from '../format/tree';
 import { UsageError } from '../errors';
+import type { MasterIndex } from '../master-index';
 import type { Repository } from '../repository';
 import type { RestoreFileJob } from '../worker/protocol';
 import { WorkerPool } from '../worker/worker-pool';
@@ -59,6 +63,7 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opti
   const hardLinks = new Map<string, string>();
   const pendingLinks: Array<{ path: string; existing: string; snapshotPath: string }> = [];
   const window = pool.taskWindow();
+  const trees = new TreeReadAhead(repo, index);
   let batch: RestoreFileJob[] = [];
   let batchPaths: string[] = [];
   let batchBytes = 0;
@@ -130,7 +135,7 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opti
   // Returns true when something at or below this directory was restored.
   const restoreTree = async (treeId: string, dir: string, snapshotDir: string, selected: boolean): Promise<boolean> => {
     let any = false;
-    for (const node of (await repo.readTree(treeId)).nodes) {
+    for (const node of (await trees.get(treeId)).nodes) {
       const path = join(dir, node.name);
       const snapshotPath = `${snapshotDir}/${node.name}`;
       const chosen = selected || match(snapshotPath, node.name);
@@ -193,6 +198,215 @@ export async function restoreSnapshot(repo: Repository, snapshot: Snapshot, opti
     await pool.close();
   }
   return result;
+}
+
+/** Tree reads in flight at once ahead of the walk. */
+const TREE_READS = 4;
+/** Trees read (or being read) ahead and not yet walked: bounds memory for very wide snapshots. */
+const TREES_AHEAD = 1024;
+/**
+ * Tree blobs this close in one pack are read in one request, the data between included: a
+ * request costs about what a megabyte of transfer does, so a backup's trees (written among
+ * the files of their directories) arrive in a few reads instead of one per directory.
+ */
+const TREE_GAP = 1024 * 1024;
+const TREE_SPAN = 4 * 1024 * 1024;
+/** Sealed trees read along with wanted ones and kept until the walk asks for them. */
+const SPARE_TREE_BYTES = 16 * 1024 * 1024;
+
+interface WantedTree {
+  /** Visits of the walk still to come. */
+  uses: number;
+  tree?: Promise<Tree>;
+}
+
+interface TreeBlob {
+  id: string;
+  packId: string;
+  offset: number;
+  length: number;
+  rawLength: number;
+  /** The tree blobs of its pack read together with it. */
+  cluster: TreeBlob[];
+}
+
+/**
+ * Reads a snapshot's trees ahead of the depth-first walk that restores them, so the walk does
+ * not wait one storage round trip per directory (on S3, hundreds of sequential GETs). Every
+ * tree read queues its subtrees, first child on top, so the read-ahead follows the walk's own
+ * order. Tree blobs lying close together in a pack are read as one range (see TREE_GAP); the
+ * ones not yet wanted are kept sealed, within SPARE_TREE_BYTES, for when the walk gets to
+ * them. Every tree is verified against its id when opened, as repo.readTree does, and a failed
+ * read fails the walk where it reaches that tree.
+ */
+class TreeReadAhead {
+  private readonly wanted = new Map<string, WantedTree>();
+  private readonly queue: string[] = [];
+  /** Tree blob ids by pack, from the index; split into clusters when a pack is first read. */
+  private readonly treesIn = new Map<string, string[]>();
+  private readonly blobs = new Map<string, TreeBlob>();
+  /** Clusters being read → their blobs wanted when the answer comes. */
+  private readonly inFlight = new Map<TreeBlob[], { read: Promise<Buffer>; claimed: Set<string> }>();
+  /** Sealed trees read along and not yet asked for, oldest first. */
+  private readonly spare = new Map<string, Buffer>();
+  private spareBytes = 0;
+  private readonly opener: BlobOpener;
+  private held = 0;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly index: MasterIndex,
+  ) {
+    this.opener = new BlobOpener(repo.master.idKey);
+    for (const [id, loc] of index.blobs) {
+      if (loc.type !== BlobType.Tree) continue;
+      const ids = this.treesIn.get(loc.packId);
+      if (ids) ids.push(id);
+      else this.treesIn.set(loc.packId, [id]);
+    }
+  }
+
+  /** The tree blob `id` with its cluster, or undefined when the index has no tree of that id. */
+  private blob(id: string): TreeBlob | undefined {
+    const known = this.blobs.get(id);
+    if (known) return known;
+    const loc = this.index.get(id);
+    const ids = loc && loc.type === BlobType.Tree ? this.treesIn.get(loc.packId) : undefined;
+    if (!ids) return undefined;
+    this.treesIn.delete(loc!.packId);
+    const list = ids.map((treeId) => {
+      const at = this.index.get(treeId)!;
+      return { id: treeId, packId: at.packId, offset: at.offset, length: at.length, rawLength: at.rawLength, cluster: [] as TreeBlob[] };
+    });
+    list.sort((a, b) => a.offset - b.offset);
+    let cluster: TreeBlob[] = [];
+    for (const blob of list) {
+      const first = cluster[0];
+      const last = cluster[cluster.length - 1];
+      if (first && (blob.offset - (last.offset + last.length) > TREE_GAP || blob.offset + blob.length - first.offset > TREE_SPAN)) cluster = [];
+      cluster.push(blob);
+      blob.cluster = cluster;
+      this.blobs.set(blob.id, blob);
+    }
+    return this.blobs.get(id);
+  }
+
+  /** The tree `id`, from the read-ahead or read now. */
+  get(id: string): Promise<Tree> {
+    const entry = this.wanted.get(id);
+    if (!entry) return this.fetch(id);
+    if (!entry.tree) this.start(id, entry);
+    const tree = entry.tree!;
+    if (--entry.uses === 0) {
+      this.wanted.delete(id);
+      this.held--;
+      this.pump();
+    }
+    return tree;
+  }
+
+  private start(id: string, entry: WantedTree): void {
+    entry.tree = this.fetch(id);
+    // Awaited when the walk gets there; not an unhandled rejection meanwhile.
+    entry.tree.catch(() => undefined);
+    this.held++;
+  }
+
+  /** Opens the tree from the spare ones, or from its cluster's read (started if need be). */
+  private fetch(id: string): Promise<Tree> {
+    const blob = this.blob(id);
+    // Not in the index loaded for this restore: readTree looks again, or names what is missing.
+    if (!blob) return this.opened(this.repo.readTree(id));
+    const sealed = this.spare.get(id);
+    if (sealed) {
+      this.spare.delete(id);
+      this.spareBytes -= sealed.length;
+      return this.opened(Promise.resolve().then(() => this.open(blob, sealed)));
+    }
+    let reading = this.inFlight.get(blob.cluster);
+    if (!reading) reading = this.readCluster(blob.cluster);
+    reading.claimed.add(id);
+    const start = blob.cluster[0].offset;
+    return this.opened(reading.read.then((run) => this.open(blob, run.subarray(blob.offset - start, blob.offset - start + blob.length))));
+  }
+
+  private readCluster(cluster: TreeBlob[]): { read: Promise<Buffer>; claimed: Set<string> } {
+    const first = cluster[0];
+    const last = cluster[cluster.length - 1];
+    const read = this.repo.storage.getRange(`data/${first.packId}`, first.offset, last.offset + last.length - first.offset);
+    const reading = { read, claimed: new Set<string>() };
+    this.inFlight.set(cluster, reading);
+    read.then(
+      (run) => {
+        this.inFlight.delete(cluster);
+        for (const blob of cluster) {
+          if (reading.claimed.has(blob.id) || this.spare.has(blob.id)) continue;
+          // A copy, so the whole run is not kept alive by one small tree.
+          this.keepSpare(blob.id, Buffer.from(run.subarray(blob.offset - first.offset, blob.offset - first.offset + blob.length)));
+        }
+        this.pump();
+      },
+      () => {
+        this.inFlight.delete(cluster);
+        this.pump();
+      },
+    );
+    return reading;
+  }
+
+  private keepSpare(id: string, sealed: Buffer): void {
+    this.spare.set(id, sealed);
+    this.spareBytes += sealed.length;
+    for (const [old, bytes] of this.spare) {
+      if (this.spareBytes <= SPARE_TREE_BYTES) break;
+      this.spare.delete(old);
+      this.spareBytes -= bytes.length;
+    }
+  }
+
+  private open(blob: TreeBlob, sealed: Buffer): Tree {
+    const key = this.repo.packKey(this.index.packs.get(blob.packId)!.ephemeralPublic);
+    return decodeTree(this.opener.open(key, Buffer.from(blob.id, 'hex'), sealed, blob.rawLength, `blob ${blob.id} in pack ${blob.packId}`), `tree ${blob.id}`);
+  }
+
+  /** Queues the subtrees of each tree read. */
+  private opened(tree: Promise<Tree>): Promise<Tree> {
+    return tree.then((t) => {
+      this.queueSubtrees(t);
+      this.pump();
+      return t;
+    });
+  }
+
+  private queueSubtrees(tree: Tree): void {
+    const subtrees = tree.nodes.filter((n) => n.type === 'dir' && n.subtree).map((n) => n.subtree!);
+    for (const id of subtrees.reverse()) {
+      const entry = this.wanted.get(id);
+      if (entry) {
+        entry.uses++;
+        continue;
+      }
+      this.wanted.set(id, { uses: 1 });
+      this.queue.push(id);
+    }
+  }
+
+  private pump(): void {
+    while (this.held < TREES_AHEAD && this.queue.length > 0) {
+      const id = this.queue[this.queue.length - 1];
+      const entry = this.wanted.get(id);
+      if (!entry || entry.tree) {
+        this.queue.pop();
+        continue;
+      }
+      const blob = this.blob(id);
+      // Starting it costs no new request when it is at hand or already on its way.
+      const free = !blob || this.spare.has(id) || this.inFlight.has(blob.cluster);
+      if (!free && this.inFlight.size >= TREE_READS) return;
+      this.queue.pop();
+      this.start(id, entry);
+    }
+  }
 }
 
 /**

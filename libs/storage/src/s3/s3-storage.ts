@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { Readable } from 'node:stream';
 // Types only: the SDK is loaded on the first call (see connect()), so the CLI and the agent
 // pay nothing for it unless a repository is in S3.
 import type * as S3Sdk from '@aws-sdk/client-s3';
@@ -381,10 +382,26 @@ export function openS3Storage(location: string, env: NodeJS.ProcessEnv): Storage
 }
 
 
-/** The whole body of a GetObject answer, as a Buffer over the SDK's bytes (no copy). */
+/**
+ * The whole body of a GetObject answer. A Node stream of known length is copied straight into
+ * one buffer of that size as it arrives: the SDK's collector keeps every chunk, then copies them
+ * into a zero-filled array, which for pack reads of megabytes costs a second pass and garbage.
+ * A body shorter than announced comes back short, as from the SDK (callers check lengths).
+ */
 async function bodyOf(answer: S3Sdk.GetObjectCommandOutput): Promise<Buffer> {
-  if (answer.Body === undefined) return Buffer.alloc(0);
-  const bytes = await answer.Body.transformToByteArray();
+  const body = answer.Body;
+  if (body === undefined) return Buffer.alloc(0);
+  const length = answer.ContentLength;
+  if (body instanceof Readable && length !== undefined && Number.isSafeInteger(length) && length >= 0) {
+    const out = Buffer.allocUnsafe(length);
+    let filled = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (filled + chunk.length > length) throw new Error(`the answer has more than the ${length} bytes it announced`);
+      filled += chunk.copy(out, filled);
+    }
+    return filled === length ? out : out.subarray(0, filled);
+  }
+  const bytes = await body.transformToByteArray();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
