@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { LocalStorage } from './local/local-storage';
-import { describeLocation, openStorage } from './open-storage';
+import { describeLocation, isLocalLocation, openStorage } from './open-storage';
 import { StorageError } from './storage';
 
 describe('openStorage', () => {
@@ -71,5 +71,12 @@ describe('describeLocation', () => {
     expect(describeLocation('sftp://backup:hunter2@host/srv')).toBe('sftp://backup:***@host/srv');
     expect(describeLocation('/srv/backups')).toBe('/srv/backups');
     expect(describeLocation('sftp:user@host:/srv')).toBe('sftp:user@host:/srv');
+  });
+});
+
+describe('isLocalLocation', () => {
+  it('is true for paths and file: URLs, false for every remote driver', () => {
+    for (const local of ['/srv/backups', 'relative/dir', './odd:name', 'file:///srv/backups', 'FILE:///srv']) expect(isLocalLocation(local)).toBe(true);
+    for (const remote of ['s3:http://127.0.0.1:9000/bucket', 'azure:acct/container', 'sftp:backup@host/srv']) expect(isLocalLocation(remote)).toBe(false);
   });
 });

@@ -54,6 +54,12 @@ export function openStorage(location: string, options: OpenStorageOptions = {}):
   );
 }
 
+/** True for a local path or `file:` URL: storage where a read is a copy from the page cache, not a round trip. */
+export function isLocalLocation(location: string): boolean {
+  const scheme = SCHEME.exec(location)?.[1]?.toLowerCase();
+  return scheme === undefined || scheme === 'file';
+}
+
 /**
  * A location fit for logs and messages: a password in `//user:password@host`
  * is masked, since locations come from configuration that may embed credentials.
