@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FaultInjectingStorage } from '../fault-injecting-storage';
 import { AlreadyExistsError, NotFoundError, StorageError, StorageFullError } from '../storage';
 import { describeStorageConformance } from '../test-support/storage-conformance';
 import { LocalStorage } from './local-storage';
-import { collect, failure } from '../test-support/storage-test-helpers';
+import { collect, failure, filesUnder } from '../test-support/storage-test-helpers';
 
 /** Set in CI: a test that cannot get the environment it needs fails instead of degrading (STYLE.md "Tests"). */
 const SKIP_DISALLOWED = process.env.COFFER_TEST_DISALLOW_SKIP === '1';
@@ -214,15 +214,6 @@ async function withTmpfs(options: string, body: (dir: string | undefined) => Pro
     if (mounted) execFileSync('umount', ['--lazy', dir], { stdio: 'pipe' });
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Every file below `dir`, relative, sorted; temp files included, which is the point. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
-    .sort();
 }
 
 function hex(digits = 64): string {

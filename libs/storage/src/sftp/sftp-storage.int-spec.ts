@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openStorage } from '../open-storage';
@@ -11,7 +11,7 @@ import { describeStorageConformance } from '../test-support/storage-conformance'
 import { startSftpTestServer } from '../testing/sftp-test-server';
 import type { SftpTestServer } from '../testing/sftp-test-server';
 import { openSftpStorage } from './sftp-storage';
-import { collect, expectStorageError, failure, sorted } from '../test-support/storage-test-helpers';
+import { collect, expectStorageError, failure, filesUnder, sorted } from '../test-support/storage-test-helpers';
 
 /** Quick retries: the server is local, and a test waiting 30 s for a refusal proves nothing more. */
 const QUICK_RETRIES: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 200 };
@@ -337,14 +337,5 @@ describe('SftpStorage', () => {
 
 function hex(digits = 64): string {
   return randomBytes(digits / 2).toString('hex');
-}
-
-/** Every file below `dir`, relative, sorted; temp files included, which is the point. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
-    .sort();
 }
 

@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
 import type { ObjectInfo, Storage } from '../storage';
 import { StorageError } from '../storage';
 
@@ -31,4 +33,13 @@ export function expectStorageError(err: unknown, storage: Storage, objectName: s
   expect(e.objectName).toBe(objectName);
   expect(e.message).toContain(objectName);
   expect(e.message).toContain(storage.location);
+}
+
+/** Every file below `dir`, relative, sorted; temp files included, which is the point. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
