@@ -45,6 +45,17 @@ export function isFannedOut(prefix: string): boolean {
 }
 
 /**
+ * How a directory layout (local, sftp) lists `prefix`: a fanned-out prefix (`data`) by its
+ * two-hex-digit folders, whose objects all sit exactly one segment below it (so a deeper
+ * prefix, `data/ab`, holds nothing); any other prefix as a plain directory tree.
+ */
+export function listingLayout(prefix: string): 'fanned-out' | 'tree' | 'empty' {
+  const segments = prefix.split('/');
+  if (!isFannedOut(segments[0])) return 'tree';
+  return segments.length === 1 ? 'fanned-out' : 'empty';
+}
+
+/**
  * The path segments of an object (or list prefix) in a directory layout (local, sftp):
  * `data/ab12…` is `data/ab/ab12…`, so no directory holds millions of entries; other names
  * as given. Refused names throw, naming `location`.

@@ -6,7 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AlreadyExistsError, existsByStat, NotFoundError, StorageError, StorageFullError } from '../storage';
 import type { ObjectInfo, PutOptions, Storage } from '../storage';
-import { directorySegments, HEX_NAME, isFannedOut, TEMP_PREFIX } from '../object-names';
+import { directorySegments, HEX_NAME, listingLayout, TEMP_PREFIX } from '../object-names';
 
 
 /**
@@ -131,13 +131,9 @@ export class LocalStorage implements Storage {
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     const dir = this.pathOf(prefix, 'prefix');
-    const segments = prefix.split('/');
-    if (isFannedOut(segments[0])) {
-      // Content-addressed names have exactly one segment after the prefix.
-      if (segments.length === 1) yield* this.listFannedOut(prefix, dir);
-      return;
-    }
-    yield* this.listTree(prefix, dir);
+    const layout = listingLayout(prefix);
+    if (layout === 'fanned-out') yield* this.listFannedOut(prefix, dir);
+    else if (layout === 'tree') yield* this.listTree(prefix, dir);
   }
 
   async delete(name: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { FileEntryWithStats, Stats } from 'ssh2';
-import { directorySegments, HEX_NAME, isFannedOut, TEMP_PREFIX } from '../object-names';
+import { directorySegments, HEX_NAME, listingLayout, TEMP_PREFIX } from '../object-names';
 import { DEFAULT_RETRY_POLICY, withRetries } from '../retry';
 import type { RetryPolicy } from '../retry';
 import { AccessDeniedError, AlreadyExistsError, existsByStat, NotFoundError, StorageError, StorageFullError } from '../storage';
@@ -122,13 +122,9 @@ class SftpStorage implements Storage {
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     const dir = this.pathOf(prefix, 'prefix');
-    const segments = prefix.split('/');
-    if (isFannedOut(segments[0])) {
-      // Content-addressed names have exactly one segment after the prefix.
-      if (segments.length === 1) yield* this.listFannedOut(prefix, dir);
-      return;
-    }
-    yield* this.listTree(prefix, dir);
+    const layout = listingLayout(prefix);
+    if (layout === 'fanned-out') yield* this.listFannedOut(prefix, dir);
+    else if (layout === 'tree') yield* this.listTree(prefix, dir);
   }
 
   async delete(name: string): Promise<void> {
