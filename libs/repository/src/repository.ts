@@ -11,7 +11,7 @@ import { PACK_INFO } from './format/pack-info';
 import { Snapshot, SnapshotRef } from './format/snapshot';
 import { decodeTree, Tree } from './format/tree';
 import { NotARepositoryError, RepositoryExistsError, SnapshotNotFoundError, UsageError, WrongPasswordError } from './errors';
-import { MasterIndex } from './master-index';
+import { BlobLocation, MasterIndex } from './master-index';
 import type { WorkerSetup } from './worker/protocol';
 import { createHash } from 'node:crypto';
 
@@ -213,8 +213,15 @@ export class Repository {
       loc = index.get(id);
     }
     if (!loc) throw new IntegrityError(`blob ${id} is referenced but not in the index (missing data)`);
+    return this.openBlob(id, loc, await this.storage.getRange(`data/${loc.packId}`, loc.offset, loc.length), index);
+  }
+
+  /**
+   * Decrypts and verifies a blob already read: `sealed` is the blob's bytes in its pack, and
+   * `index` the index `loc` came from (it holds the pack's key material).
+   */
+  openBlob(id: string, loc: Pick<BlobLocation, 'packId' | 'rawLength'>, sealed: Buffer, index: MasterIndex): Buffer {
     const pack = index.packs.get(loc.packId)!;
-    const sealed = await this.storage.getRange(`data/${loc.packId}`, loc.offset, loc.length);
     return this.opener.open(this.packKey(pack.ephemeralPublic), Buffer.from(id, 'hex'), sealed, loc.rawLength, `blob ${id} in pack ${loc.packId}`);
   }
 

@@ -2,7 +2,6 @@ import { existsSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, re
 import { join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { WriteOnlyKeyError } from '../crypto/envelope';
-import { BlobOpener } from '../format/blob-codec';
 import { BlobType } from '../format/pack';
 import type { Snapshot } from '../format/snapshot';
 import { decodeTree } from '../format/tree';
@@ -250,14 +249,12 @@ class TreeReadAhead {
   /** Sealed trees read along and not yet asked for, oldest first. */
   private readonly spare = new Map<string, Buffer>();
   private spareBytes = 0;
-  private readonly opener: BlobOpener;
   private held = 0;
 
   constructor(
     private readonly repo: Repository,
     private readonly index: MasterIndex,
   ) {
-    this.opener = new BlobOpener(repo.master.idKey);
     for (const [id, loc] of index.blobs) {
       if (loc.type !== BlobType.Tree) continue;
       const ids = this.treesIn.get(loc.packId);
@@ -365,8 +362,7 @@ class TreeReadAhead {
   }
 
   private open(blob: TreeBlob, sealed: Buffer): Tree {
-    const key = this.repo.packKey(this.index.packs.get(blob.packId)!.ephemeralPublic);
-    return decodeTree(this.opener.open(key, Buffer.from(blob.id, 'hex'), sealed, blob.rawLength, `blob ${blob.id} in pack ${blob.packId}`), `tree ${blob.id}`);
+    return decodeTree(this.repo.openBlob(blob.id, blob, sealed, this.index), `tree ${blob.id}`);
   }
 
   /** Queues the subtrees of each tree read. */
