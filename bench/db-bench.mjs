@@ -44,7 +44,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, UsageError } from './lib/command-line.mjs';
 import {
   cleanEnv,
   copyOutSizes,
@@ -104,7 +104,6 @@ const USAGE = `Usage: node bench/db-bench.mjs [options]   (or: npm run bench:db 
   -h, --help        this text
 `;
 
-class UsageError extends Error {}
 const log = (msg) => console.log(`[bench:db] ${msg}`);
 const rel = (p) => (p.startsWith(REPO_ROOT + path.sep) ? path.relative(REPO_ROOT, p) : p);
 
@@ -117,26 +116,16 @@ const fmtPct = (r) => (r == null || !Number.isFinite(r) ? '—' : `${(r * 100).t
 const verdict = (ok) => (ok == null ? 'n/a' : ok ? 'PASS' : 'MISS');
 
 function parseOptions() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        runs: { type: 'string', default: '3' },
-        reinit: { type: 'boolean', default: false },
-        'baseline-only': { type: 'boolean', default: false },
-        out: { type: 'string' },
-        'no-write': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
+  const values = parseCommandLine(
+    {
+      runs: { type: 'string', default: '3' },
+      reinit: { type: 'boolean', default: false },
+      'baseline-only': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${values.runs}'`);
   const baselineOnly = values['baseline-only'];

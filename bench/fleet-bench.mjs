@@ -41,7 +41,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, UsageError } from './lib/command-line.mjs';
 import { writeMarkedSection } from './lib/report.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -89,41 +89,30 @@ const log = (msg) => console.log(`[fleet ${((performance.now() - t0Global) / 100
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const MiB = 1024 * 1024;
 
-class UsageError extends Error {}
 
 function parseOptions() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        agents: { type: 'string' },
-        window: { type: 'string' },
-        settle: { type: 'string' },
-        procs: { type: 'string' },
-        burst: { type: 'string' },
-        heartbeat: { type: 'string', default: '10s' },
-        'enroll-concurrency': { type: 'string', default: '32' },
-        'job-ms': { type: 'string', default: '0' },
-        warmup: { type: 'string', default: '5' },
-        bursts: { type: 'string', default: '2' },
-        quick: { type: 'boolean', default: false },
-        'no-real-agent': { type: 'boolean', default: false },
-        idle: { type: 'string', default: '20' },
-        'cpu-prof': { type: 'boolean', default: false },
-        out: { type: 'string' },
-        'no-write': { type: 'boolean', default: false },
-        keep: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
+  const values = parseCommandLine(
+    {
+      agents: { type: 'string' },
+      window: { type: 'string' },
+      settle: { type: 'string' },
+      procs: { type: 'string' },
+      burst: { type: 'string' },
+      heartbeat: { type: 'string', default: '10s' },
+      'enroll-concurrency': { type: 'string', default: '32' },
+      'job-ms': { type: 'string', default: '0' },
+      warmup: { type: 'string', default: '5' },
+      bursts: { type: 'string', default: '2' },
+      quick: { type: 'boolean', default: false },
+      'no-real-agent': { type: 'boolean', default: false },
+      idle: { type: 'string', default: '20' },
+      'cpu-prof': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   const q = values.quick;
   const intList = (text, name) => {
     const list = text.split(',').map((s) => Number(s.trim()));

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, UsageError } from './lib/command-line.mjs';
 import { ensureDataset, mutateWithManifest, PATHS, repairWithManifest, walkTotals, warmCache } from './lib/dataset.mjs';
 import { CommandError, duBytes, ensureDebianBinary, GNU_TIME, removeTree, shellQuote, syncDisks } from './lib/measure.mjs';
 import {
@@ -63,10 +63,8 @@ const log = (msg) => console.log(`[bench] ${msg}`);
 const secs = (t0) => (performance.now() - t0) / 1000;
 
 function parseOptions() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-    options: {
+  const values = parseCommandLine(
+    {
       scale: { type: 'string', default: '1' },
       runs: { type: 'string', default: '1' },
       only: { type: 'string' },
@@ -76,17 +74,9 @@ function parseOptions() {
       's3-only': { type: 'boolean', default: false },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
+    USAGE,
+  );
   const scale = Number(values.scale);
   const runs = Number(values.runs);
   const seed = Number(values.seed);
@@ -109,7 +99,6 @@ function parseOptions() {
   };
 }
 
-class UsageError extends Error {}
 
 /** The command line as a human would retype it, for the report. */
 function invocation() {
