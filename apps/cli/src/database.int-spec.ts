@@ -120,6 +120,10 @@ describe('coffer repo backup --postgres / restore --postgres', () => {
     expect(original['public.pgbench_accounts']).toMatch(/^1000000 /);
     expect(fingerprint(copy, ['public', 'tenant_a'])).toEqual(original);
     expect(psql(copy, 'SELECT tenant_a.order_total(42);')).toBe(psql(SOURCE_DB, 'SELECT tenant_a.order_total(42);'));
+    // Indexes and constraints come from the post-data step, which runs apart from the load.
+    const postData = `SELECT string_agg(c, ',' ORDER BY c) FROM (SELECT conrelid::regclass || '.' || conname || ':' || contype::text AS c FROM pg_constraint WHERE connamespace::regnamespace::text IN ('public', 'tenant_a')) x;`;
+    expect(psql(copy, postData)).toBe(psql(SOURCE_DB, postData));
+    expect(psql(copy, postData)).toMatch(/tenant_a\.orders\.orders_customer_id_fkey:f/);
   });
 
   test('a restore into a database that holds anything is refused, and --clean restores over it', () => {
@@ -133,7 +137,8 @@ describe('coffer repo backup --postgres / restore --postgres', () => {
     );
     expect(psql(copy, 'SELECT junk FROM pgbench_branches;')).toBe('old');
 
-    const clean = coffer(['repo', 'restore', snapshotId, ...repo, '--postgres', dbUrl(copy), '--clean', '--jobs', '1']);
+    // With --clean the whole dump goes through one pg_restore whatever --jobs says: its drops must precede its creates.
+    const clean = coffer(['repo', 'restore', snapshotId, ...repo, '--postgres', dbUrl(copy), '--clean', '--jobs', '2']);
     expect(clean.stderr).not.toMatch(/error/i);
     expect(clean.status).toBe(0);
     expect(fingerprint(copy, ['public'])).toEqual(fingerprint(SOURCE_DB, ['public']));
@@ -143,7 +148,7 @@ describe('coffer repo backup --postgres / restore --postgres', () => {
     const only = backup('--postgres', dbUrl(SOURCE_DB), '--schema', 'tenant_a');
     expect(only.status).toBe(0);
     const fromSchemaSnapshot = targetName('schema1');
-    expect(coffer(['repo', 'restore', JSON.parse(only.stdout).id, ...repo, '--postgres', dbUrl(fromSchemaSnapshot)]).status).toBe(0);
+    expect(coffer(['repo', 'restore', JSON.parse(only.stdout).id, ...repo, '--postgres', dbUrl(fromSchemaSnapshot), '--jobs', '1']).status).toBe(0);
     const fromWholeSnapshot = targetName('schema2');
     expect(coffer(['repo', 'restore', snapshotId, ...repo, '--postgres', dbUrl(fromWholeSnapshot), '--schema', 'tenant_a']).status).toBe(0);
 

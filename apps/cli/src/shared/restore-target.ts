@@ -41,7 +41,7 @@ export function withDatabaseRestoreOptions(command: Command): Command {
     .option('--clean', 'restore over a database that exists and is not empty (or replace an existing dump.rdb); without it such a target is refused')
     .option('--database <name>', 'which database of the snapshot to restore, when it holds several')
     .option('--schema <name>', 'PostgreSQL: restore only this schema (repeatable)', collect)
-    .option('-j, --jobs <n>', 'PostgreSQL: parallel pg_restore jobs (1 streams without a staging file)', restoreJobs)
+    .option('-j, --jobs <n>', 'PostgreSQL: parallel pg_restore jobs for indexes and constraints (1: no staging file)', restoreJobs)
     .option('--no-owner', 'PostgreSQL: do not restore ownership and privileges (the target server lacks the roles)')
     .option('--globals', "PostgreSQL: also restore the snapshot's roles and tablespaces");
 }
