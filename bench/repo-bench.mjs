@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandLine, UsageError } from './lib/command-line.mjs';
 import { ensureDataset, mutateWithManifest, PATHS, repairWithManifest, walkTotals, warmCache } from './lib/dataset.mjs';
-import { CommandError, duBytes, ensureDebianBinary, GNU_TIME, removeTree, shellQuote, syncDisks } from './lib/measure.mjs';
+import { CommandError, duBytes, emptyTrash, ensureDebianBinary, GNU_TIME, setAside, shellQuote, syncDisks } from './lib/measure.mjs';
 import {
   fmtBytes,
   machineInfo,
@@ -43,6 +43,8 @@ import { Coffer, Restic } from './lib/tools.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA_DIR = path.join(REPO_ROOT, 'bench', '.data');
+/** Repositories and restored trees set aside during the run, deleted after the last measurement (see setAside). */
+const TRASH = path.join(DATA_DIR, 'trash');
 const DEFAULT_SEED = 0xc0ffee;
 
 const USAGE = `Usage: node bench/repo-bench.mjs [options]   (or: npm run bench -- [options])
@@ -178,10 +180,10 @@ async function main() {
     const order = run % 2 ? toolNames : [...toolNames].reverse();
 
     for (const t of order) {
-      removeTree(repoOf(t));
+      setAside(repoOf(t), TRASH);
       fs.mkdirSync(path.dirname(repoOf(t)), { recursive: true });
       if (tools[t].cacheDir) {
-        removeTree(tools[t].cacheDir);
+        setAside(tools[t].cacheDir, TRASH);
         // restic check puts its temporary cache inside; it must exist.
         fs.mkdirSync(tools[t].cacheDir, { recursive: true });
       }
@@ -203,7 +205,7 @@ async function main() {
 
     for (const t of order) {
       const target = path.join(DATA_DIR, 'restore', t);
-      removeTree(target);
+      setAside(target, TRASH);
       fs.mkdirSync(target, { recursive: true });
       await measure(run, phase('restore'), t, tools[t].restore(repoOf(t), target));
       // A fast restore that restored nothing must not count as a win.
@@ -214,8 +216,8 @@ async function main() {
             `expected ${expected.files} files / ${expected.bytes} B (left in ${path.relative(REPO_ROOT, target)})`,
         );
       }
-      log(`  restore verified (${got.files} files, ${fmtBytes(got.bytes)}); removing it (not timed)`);
-      removeTree(target);
+      log(`  restore verified (${got.files} files, ${fmtBytes(got.bytes)}); set aside, deleted after the last measurement`);
+      setAside(target, TRASH);
     }
 
     for (const t of order) await measure(run, phase('check'), t, tools[t].check(repoOf(t)));
@@ -282,7 +284,7 @@ async function main() {
     log('S3 phase: restoring the dataset to its pristine state');
     repairWithManifest({ dataDir: DATA_DIR, plan: ds.plan });
   }
-  const s3 = await runS3Phase({ startS3TestServer, tools, toolNames, runs: opts.runs, datasetRoot: ds.root, dataDir: DATA_DIR, repoRoot: REPO_ROOT, log });
+  const s3 = await runS3Phase({ startS3TestServer, tools, toolNames, runs: opts.runs, datasetRoot: ds.root, dataDir: DATA_DIR, trash: TRASH, repoRoot: REPO_ROOT, log });
   const s3Summary = summarizeS3({ toolNames, samples: s3.samples });
   const s3Table = s3ResultsTable(s3Summary, s3.bytes, opts.runs);
   const s3Targets = s3TargetsTable(s3Summary);
@@ -301,17 +303,19 @@ async function main() {
   fs.writeFileSync(path.join(DATA_DIR, 'last-s3-results.json'), JSON.stringify({ opts, versions, dataset: ds.totals, samples: s3.samples, summary: s3Summary }, null, 2) + '\n');
 }
 
-main().catch((e) => {
-  if (e instanceof UsageError) {
-    console.error(`error: ${e.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(`\n[bench] FAILED: ${e.message}`);
-  if (e instanceof CommandError) {
-    if (e.stderrTail) console.error(`--- stderr (tail) ---\n${e.stderrTail}`);
-    if (e.stdoutTail) console.error(`--- stdout (tail) ---\n${e.stdoutTail}`);
-  } else if (!(e instanceof Error) || process.env.BENCH_DEBUG) {
-    console.error(e);
-  }
-  process.exit(1);
-});
+main()
+  .finally(() => emptyTrash(TRASH))
+  .catch((e) => {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`\n[bench] FAILED: ${e.message}`);
+    if (e instanceof CommandError) {
+      if (e.stderrTail) console.error(`--- stderr (tail) ---\n${e.stderrTail}`);
+      if (e.stdoutTail) console.error(`--- stdout (tail) ---\n${e.stdoutTail}`);
+    } else if (!(e instanceof Error) || process.env.BENCH_DEBUG) {
+      console.error(e);
+    }
+    process.exit(1);
+  });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { walkTotals } from './dataset.mjs';
-import { median, removeTree, syncDisks } from './measure.mjs';
+import { median, setAside, syncDisks } from './measure.mjs';
 import { fmtBytes, sectionHead, sectionTail, targetsTable } from './report.mjs';
 
 export const S3_MARK_START = '<!-- bench:s3:start -->';
@@ -50,13 +50,13 @@ function withEnv(tool, env) {
  * Also records the CPU this process (that is, the server) spent during each command, to
  * show whether the server was the bottleneck.
  */
-export async function runS3Phase({ startS3TestServer, tools, toolNames, runs, datasetRoot, dataDir, repoRoot, log }) {
+export async function runS3Phase({ startS3TestServer, tools, toolNames, runs, datasetRoot, dataDir, trash, repoRoot, log }) {
   const expected = walkTotals(datasetRoot);
   const samples = Object.fromEntries(toolNames.map((t) => [t, {}]));
 
   for (let run = 1; run <= runs; run++) {
     const serverDir = path.join(dataDir, 's3');
-    removeTree(serverDir);
+    setAside(serverDir, trash);
     const server = await startS3TestServer({ directory: serverDir });
     log(`S3 run ${run}/${runs}: s3rver at ${server.endpoint}, bucket ${server.bucket}, objects in ${path.relative(repoRoot, serverDir)}`);
     try {
@@ -77,7 +77,7 @@ export async function runS3Phase({ startS3TestServer, tools, toolNames, runs, da
 
       for (const t of order) {
         if (s3Tools[t].cacheDir) {
-          removeTree(s3Tools[t].cacheDir);
+          setAside(s3Tools[t].cacheDir, trash);
           fs.mkdirSync(s3Tools[t].cacheDir, { recursive: true });
         }
         log(`S3 run ${run}/${runs} · init (not reported) · ${t}`);
@@ -86,7 +86,7 @@ export async function runS3Phase({ startS3TestServer, tools, toolNames, runs, da
       for (const t of order) await measure(S3_PHASES[0], t, s3Tools[t].backup(locationOf(t), datasetRoot));
       for (const t of order) {
         const target = path.join(dataDir, 'restore', `s3-${t}`);
-        removeTree(target);
+        setAside(target, trash);
         fs.mkdirSync(target, { recursive: true });
         await measure(S3_PHASES[1], t, s3Tools[t].restore(locationOf(t), target));
         const got = walkTotals(target);
@@ -96,8 +96,8 @@ export async function runS3Phase({ startS3TestServer, tools, toolNames, runs, da
               `expected ${expected.files} files / ${expected.bytes} B (left in ${path.relative(repoRoot, target)})`,
           );
         }
-        log(`  restore verified (${got.files} files, ${fmtBytes(got.bytes)}); removing it (not timed)`);
-        removeTree(target);
+        log(`  restore verified (${got.files} files, ${fmtBytes(got.bytes)}); set aside, deleted after the last measurement`);
+        setAside(target, trash);
       }
     } finally {
       await server.stop();
