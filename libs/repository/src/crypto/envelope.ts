@@ -92,7 +92,11 @@ export function open(key: Uint8Array, box: Uint8Array, aad?: Uint8Array, what = 
   if (aad) decipher.setAAD(aad);
   decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
   try {
-    return Buffer.concat([decipher.update(buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES)), decipher.final()]);
+    const plaintext = decipher.update(buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES));
+    // GCM is a stream mode: final() only checks the tag and returns no bytes, so the
+    // plaintext is returned as it is rather than copied by a concat.
+    const rest = decipher.final();
+    return rest.length === 0 ? plaintext : Buffer.concat([plaintext, rest]);
   } catch {
     throw new IntegrityError(`${what} failed authentication (corrupted, or written with another key)`);
   }

@@ -1,5 +1,4 @@
-import { Decompressor } from 'zstd-napi';
-import { CCtx, CParameter, compressBound } from 'zstd-napi/binding';
+import { CCtx, CParameter, compressBound, DCtx } from 'zstd-napi/binding';
 import { contentId, IntegrityError, NONCE_BYTES, open, seal, sealInto, TAG_BYTES } from '../crypto/envelope';
 
 const RAW = Buffer.of(0);
@@ -48,17 +47,29 @@ export class BlobSealer {
 
 /** Opens blobs and checks that their plaintext hashes back to their id. */
 export class BlobOpener {
-  private readonly decompressor = new Decompressor();
+  private readonly dctx = new DCtx();
+  private output = Buffer.alloc(0);
 
-  constructor(private readonly idKey: Buffer) {}
+  /**
+   * With `reuseOutput`, a decompressed blob lands in one buffer kept for the next, and what
+   * open() returns is valid only until the next call: for callers that write it out or drop
+   * it at once (restore and check in the workers), where a fresh buffer per blob is
+   * gigabytes of allocations and garbage per restore.
+   */
+  constructor(
+    private readonly idKey: Buffer,
+    private readonly reuseOutput = false,
+  ) {}
 
   open(packKey: Buffer, id: Buffer, sealed: Uint8Array, rawLength: number, what: string): Buffer {
     const plain = open(packKey, sealed, id, what);
     let data: Buffer;
     if (plain[0] === 1) {
+      const into = this.outputFor(rawLength);
       try {
-        data = this.decompressor.decompress(plain.subarray(1));
+        data = into.subarray(0, this.dctx.decompress(into, plain.subarray(1)));
       } catch {
+        // Also when the blob inflates past the length the index gives it.
         throw new IntegrityError(`${what} does not decompress`);
       }
     } else if (plain[0] === 0) {
@@ -70,5 +81,11 @@ export class BlobOpener {
       throw new IntegrityError(`${what} does not match its id (corrupted)`);
     }
     return data;
+  }
+
+  private outputFor(rawLength: number): Buffer {
+    if (!this.reuseOutput) return Buffer.allocUnsafe(rawLength);
+    if (this.output.length < rawLength) this.output = Buffer.allocUnsafe(rawLength);
+    return this.output;
   }
 }

@@ -14,7 +14,8 @@ const port = parentPort!;
 const idKey = Buffer.from(setup.idKey);
 const gear = gearTableFromSeed(setup.gearSeed);
 const sealer = setup.packKey ? new BlobSealer(Buffer.from(setup.packKey), setup.compressionLevel) : undefined;
-const opener = new BlobOpener(idKey);
+// Every blob a worker opens is written out or dropped before the next is opened.
+const opener = new BlobOpener(idKey, true);
 const packKeys = new Map<string, Buffer>();
 let storage: Storage | undefined;
 
