@@ -288,6 +288,45 @@ describe('coffer-agent run', () => {
     for (const name of readdirSync(join(dataDir, 'jobs'))) expect(readFileSync(join(dataDir, 'jobs', name), 'utf8')).not.toContain(PASSWORD);
   });
 
+  test("a write-only key's backups keep what the next one compares against in the agent's data dir", async () => {
+    const { dataDir, agentId } = await enrollAgent('append-only-host');
+    const repoDir = await newRepository();
+    const storage = openStorage(repoDir);
+    const writeOnlyPassword = 'can write, cannot read';
+    try {
+      await (await Repository.open(storage, PASSWORD)).addKey(writeOnlyPassword, { writeOnly: true });
+    } finally {
+      await storage.close();
+    }
+    const source = dirs.make('source');
+    writeFileSync(join(source, 'a.txt'), 'hello\n');
+    writeFileSync(join(source, 'b.bin'), randomBytes(100_000));
+    const agent = await startAgent(dataDir, agentId);
+    const backUp = async () => {
+      const jobId = randomUUID();
+      const job = backupJob(jobId, repoDir, [{ files: { paths: [source], include: [], exclude: [], oneFileSystem: false } }]);
+      job.runJob!.repository = { ...repositoryAccess(repoDir), password: writeOnlyPassword };
+      controller.send(agentId, job);
+      const [finished] = await waitFor(() => finishedFor(jobId).length > 0 && finishedFor(jobId), `JobFinished\n${agent.stderr}`, 60_000);
+      expect(finished.errorMessage).toBe('');
+      return finished.snapshots[0];
+    };
+    const first = await backUp();
+    expect(first.bytesRead).toBe(6 + 100_000);
+    const { config } = await (async () => {
+      const reader = openStorage(repoDir);
+      try {
+        return await Repository.open(reader, PASSWORD);
+      } finally {
+        await reader.close();
+      }
+    })();
+    expect(readdirSync(join(dataDir, 'cache'))).toEqual([config.id]);
+    // Unchanged files are not read again: the cache stood in for the parent it cannot decrypt.
+    const second = await backUp();
+    expect(second).toMatchObject({ parentId: first.id, files: 2, bytesRead: 0 });
+  });
+
   test('a command source that exits 1 fails the job and writes no snapshot', async () => {
     const { dataDir, agentId } = await enrollAgent('command-host');
     const repoDir = await newRepository();

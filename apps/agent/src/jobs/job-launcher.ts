@@ -42,11 +42,20 @@ export interface JobLauncher {
  * The job and its secrets go over the IPC channel only.
  */
 export class ProcessJobLauncher implements JobLauncher {
-  constructor(private readonly script = join(__dirname, 'job-process.js')) {}
+  /**
+   * `cacheDir`: where jobs keep what a write-only key's next backup compares against
+   * (COFFER_CACHE_DIR of the job), so the agent's state stays in its data dir rather than in
+   * its user's home; an operator's own COFFER_CACHE_DIR wins.
+   */
+  constructor(
+    private readonly cacheDir?: string,
+    private readonly script = join(__dirname, 'job-process.js'),
+  ) {}
 
   launch(request: JobRequest, agentName: string, observer: JobObserver): JobHandle {
     const child = fork(this.script, [], {
       detached: true, // own process group, so kill() reaches everything it runs
+      env: this.cacheDir && !process.env.COFFER_CACHE_DIR ? { ...process.env, COFFER_CACHE_DIR: this.cacheDir } : process.env,
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       serialization: 'advanced',
       execArgv: [],

@@ -59,7 +59,7 @@ export async function runAgent(options: RunOptions): Promise<ExitCode> {
 
     const jobs = new JobManager({
       ledger,
-      launcher: new ProcessJobLauncher(),
+      launcher: new ProcessJobLauncher(join(store.dir, 'cache')),
       agentName: identity.name,
       logger,
       onJobStarted: (request) => {
