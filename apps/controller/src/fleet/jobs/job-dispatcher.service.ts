@@ -106,7 +106,11 @@ export class JobDispatcher implements OnModuleInit, OnModuleDestroy {
       // No session any more: the job stays dispatched and is sent again on the next Hello.
       if (session && (await this.sendRunJob(session, job, access))) sent.push({ jobId: job.id, at: this.clock.now() });
     }
-    await this.store.stampDispatched(sent, dispatchedAt);
+    // Only a time in the history: the jobs are stored and sent, so a failure here must not
+    // fail the caller (a POST would answer 500 for a run that started).
+    await this.store.stampDispatched(sent, dispatchedAt).catch((error: Error) => {
+      this.logger.warn(`could not record when ${sent.length} job(s) were sent: ${error.message}`);
+    });
   }
 
   /**
