@@ -22,8 +22,8 @@
 //  4. Dispatch burst: a policy selecting --burst agents (label group=g<k>) is first run for
 //     --warmup single agents, then once for all of them (one job per agent); latency = time
 //     the simulated agent received run_job − the job's createdAt, split at the job's
-//     `dispatched` transition time. PostgreSQL transactions per job come from
-//     pg_stat_database of the bench database.
+//     `dispatched` transition time (when the controller handed run_job to the stream).
+//     PostgreSQL transactions per job come from pg_stat_database of the bench database.
 //  5. Prints the table and replaces the section between <!-- bench:fleet:start --> and
 //     <!-- bench:fleet:end --> in BENCHMARKS.md. Raw numbers: bench/.data/fleet/.
 // With --cpu-prof the controller runs under `node --cpu-prof`; the profile is cut to the
@@ -850,8 +850,9 @@ async function dispatchBurst({ controller, workers, phaseN, group, expectJobs, t
   ).catch((error) => {
     log(`  the API did not show every burst job succeeded: ${error.message.split('\n')[0]}`);
   });
-  // When the controller claimed each job (queued → dispatched, just before it writes
-  // run_job): splits the latency into the controller's part and the send/receive part.
+  // When the controller handed each job's run_job to its stream (the time of its
+  // `dispatched` transition): splits the latency into the controller's part (insert,
+  // commit, writing the burst) and the flush/receive part (HTTP/2, TLS, simulator).
   const dispatchedAt = new Map();
   {
     const ids = [...created.keys()];
@@ -1184,7 +1185,7 @@ function renderSection(result) {
     result.options.agents.map(fmtInt).join(' → ') +
     ' agents (the later phase enrolls only the difference). Every simulated agent has its own ECDSA P-256 key and certificate (its own Enroll), its own grpc-js channel with its own mutual-TLS credentials and one Connect stream; heartbeats at the interval from `welcome`, first one at a random phase. ' +
     `Steady state = every agent online in the API, then ${result.options.settle} s settle, then a ${result.options.window} s window. CPU = utime+stime from /proc/PID/stat over the window (100% = one core). ` +
-    'Dispatch latency = time the simulated agent received `run_job` − the job\'s `createdAt` (same clock); the burst is one `POST /api/v1/policies/NAME/run` whose selector matches that many connected agents, after ' + result.options.warmup + ' single-agent warm-up runs of the same policy; the simulators timestamp every readable `run_job` first and then answer `job_accepted` + `job_finished(SUCCEEDED)`' + (result.options.jobMs ? ` ${result.options.jobMs} ms later` : ' at once') + '. ' +
+    'Dispatch latency = time the simulated agent received `run_job` − the job\'s `createdAt` (same clock); the burst is one `POST /api/v1/policies/NAME/run` whose selector matches that many connected agents, after ' + result.options.warmup + ' single-agent warm-up runs of the same policy; the simulators timestamp every readable `run_job` first and then answer `job_accepted` + `job_finished(SUCCEEDED)`' + (result.options.jobMs ? ` ${result.options.jobMs} ms later` : ' at once') + '; the split is at the job\'s `dispatched` transition, which records when the controller handed `run_job` to the agent\'s stream (before 2026-12-08 it carried the insert time, so its first part read 0 ms). ' +
     'The simulators share the 2 cores with the controller and PostgreSQL (see the CPU rows), so latencies include their queueing; real agents run on their own hosts.');
   lines.push('');
   lines.push('**Results:**');
@@ -1224,8 +1225,8 @@ function renderSection(result) {
       ? [row('first burst after start (cold): dispatch p50 / p99 / max (POST duration)', (p) => `${fmtMs(p.bursts[0].p50)} / ${fmtMs(p.bursts[0].p99)} / ${fmtMs(p.bursts[0].max)} (${fmtMs(p.bursts[0].postMs)})`)]
       : []),
     row(`dispatch latency p50 / p90 / p99 / max${result.options.bursts > 1 ? ` (burst ${result.options.bursts} of ${result.options.bursts})` : ''}`, (p) => `**${fmtMs(p.burst.p50)} / ${fmtMs(p.burst.p90)} / ${fmtMs(p.burst.p99)}** / ${fmtMs(p.burst.max)}`),
-    row('… createdAt → the job\'s `dispatched` transition p50 / p99 / max', (p) => `${fmtMs(p.burst.claimP50)} / ${fmtMs(p.burst.claimP99)} / ${fmtMs(p.burst.claimMax)}`),
-    row('… `dispatched` transition → received (write, TLS, simulator) p50 / p99', (p) => `${fmtMs(p.burst.sendP50)} / ${fmtMs(p.burst.sendP99)}`),
+    row('… createdAt → `run_job` handed to the stream (`dispatched` transition) p50 / p99 / max', (p) => `${fmtMs(p.burst.claimP50)} / ${fmtMs(p.burst.claimP99)} / ${fmtMs(p.burst.claimMax)}`),
+    row('… handed to the stream → received (HTTP/2, TLS, simulator) p50 / p99', (p) => `${fmtMs(p.burst.sendP50)} / ${fmtMs(p.burst.sendP99)}`),
     row('received by agents', (p) => `${fmtInt(p.burst.received)} of ${fmtInt(p.burst.jobs)}`),
     row('job_finished_ack after createdAt p50 / p99', (p) => `${fmtMs(p.burst.ackP50)} / ${fmtMs(p.burst.ackP99)}`),
     row('every result recorded (last job_finished_ack) after POST', (p) => `${fmtMs(p.burst.allAckedAfterMs)}; API: ${p.burst.allSucceeded ? 'all succeeded' : `not all succeeded: ${JSON.stringify(p.burst.statusCounts)}`}`),

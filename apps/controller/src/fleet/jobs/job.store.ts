@@ -285,6 +285,22 @@ export class JobStore {
     return new Set(rows.map((row) => row.job_id));
   }
 
+  /**
+   * Moves the `dispatched` transitions stored at `storedAt` (with the job, before its RunJob
+   * was written) to the time each RunJob was handed to its stream. Only those transition
+   * rows: the job rows keep `dispatched_at` = the commit-side time (what re-sending goes by)
+   * and are not locked, so agents' results are never held up by this.
+   */
+  async stampDispatched(sent: { jobId: string; at: Date }[], storedAt: Date): Promise<void> {
+    if (sent.length === 0) return;
+    await this.db.rows(
+      `UPDATE job_transitions AS t SET at = v.at
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS v(job_id, at)
+        WHERE t.job_id = v.job_id AND t.status = 'dispatched' AND t.at = $3`,
+      [sent.map((s) => s.jobId), sent.map((s) => s.at.toISOString()), storedAt],
+    );
+  }
+
   /** Notes that a person asked to cancel a dispatched/running job (the agent is told; its answer decides). */
   async markCancelRequested(jobId: string, at: Date): Promise<void> {
     await this.db.rows(`UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, $2) WHERE id = $1`, [jobId, at]);

@@ -153,7 +153,10 @@ export class JobsService {
       );
     }
     const now = this.clock.now();
-    const jobs = await this.enqueue(targets.map((agent) => backupJob(policy, agent.id, { trigger: 'manual', scheduledFor: now })));
+    const jobs = await this.enqueue(
+      targets.map((agent) => backupJob(policy, agent.id, { trigger: 'manual', scheduledFor: now })),
+      targets,
+    );
     this.logger.log(`policy ${policy.name} run by hand on ${targets.length} agent(s)`);
     return jobs.map((job) => toJobView(job));
   }
@@ -179,18 +182,21 @@ export class JobsService {
         );
       }
     }
-    const [job] = await this.enqueue([
-      restoreJob({
-        agentId: agent.id,
-        repositoryName: snapshot.repositoryName,
-        snapshotId: snapshot.id,
-        targetDir: request.target ?? '',
-        include: request.include,
-        ...(request.database ? { database: request.database } : {}),
-        ...(request.hooks ? { hooks: request.hooks } : {}),
-        now: this.clock.now(),
-      }),
-    ]);
+    const [job] = await this.enqueue(
+      [
+        restoreJob({
+          agentId: agent.id,
+          repositoryName: snapshot.repositoryName,
+          snapshotId: snapshot.id,
+          targetDir: request.target ?? '',
+          include: request.include,
+          ...(request.database ? { database: request.database } : {}),
+          ...(request.hooks ? { hooks: request.hooks } : {}),
+          now: this.clock.now(),
+        }),
+      ],
+      [agent],
+    );
     const where = request.database ? describeDatabaseTarget(request.database) : request.target;
     this.logger.log(`restore of snapshot ${snapshot.id.slice(0, 8)} into ${where} on agent ${agent.name} queued (job ${job.id})`);
     return toJobView(job);
@@ -226,7 +232,7 @@ export class JobsService {
       }
     }
     const agent = await this.liveAgent(agentName);
-    const [job] = await this.enqueue([verifyJob({ agentId: agent.id, repositoryName: snapshot.repositoryName, snapshotId: snapshot.id, now: this.clock.now() })]);
+    const [job] = await this.enqueue([verifyJob({ agentId: agent.id, repositoryName: snapshot.repositoryName, snapshotId: snapshot.id, now: this.clock.now() })], [agent]);
     this.logger.log(`verification of snapshot ${snapshot.id.slice(0, 8)} on agent ${agent.name} queued (job ${job.id})`);
     return toJobView(job);
   }
@@ -241,9 +247,13 @@ export class JobsService {
     return agent;
   }
 
-  /** Stores new jobs (before anything is sent); the dispatcher sends what it can at once. */
-  async enqueue(drafts: JobDraft[]): Promise<JobRecord[]> {
-    return this.store.findByIds(await this.dispatcher.createJobs(drafts));
+  /**
+   * Stores new jobs (before anything is sent); the dispatcher sends what it can at once.
+   * Returns them as stored, named after `agents`: not read back, which for a burst of a
+   * thousand jobs cost more controller time than writing their RunJobs.
+   */
+  private enqueue(drafts: JobDraft[], agents: { id: string; name: string }[]): Promise<JobRecord[]> {
+    return this.dispatcher.createJobs(drafts, new Map(agents.map((agent) => [agent.id, agent.name])));
   }
 
   private async require(id: string): Promise<JobRecord> {
