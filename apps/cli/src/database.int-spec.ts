@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertBuilt, coffer, CofferRun, passwordFile, removeTree, tempDir } from './test-support/coffer-process';
 
@@ -22,6 +22,9 @@ function psql(database: string, sql: string): string {
   if (result.status !== 0) throw new Error(`psql on ${database} failed: ${result.stderr || result.error?.message}`);
   return result.stdout.trim();
 }
+
+/** Constraints (keys, foreign keys) of the test schemas, one line: what pg_restore's post-data step makes. */
+const POST_DATA = `SELECT string_agg(c, ',' ORDER BY c) FROM (SELECT conrelid::regclass || '.' || conname || ':' || contype::text AS c FROM pg_constraint WHERE connamespace::regnamespace::text IN ('public', 'tenant_a')) x;`;
 
 function dbUrl(database: string): string {
   return `${SERVER.replace(/\/$/, '')}/${database}`;
@@ -121,9 +124,8 @@ describe('coffer repo backup --postgres / restore --postgres', () => {
     expect(fingerprint(copy, ['public', 'tenant_a'])).toEqual(original);
     expect(psql(copy, 'SELECT tenant_a.order_total(42);')).toBe(psql(SOURCE_DB, 'SELECT tenant_a.order_total(42);'));
     // Indexes and constraints come from the post-data step, which runs apart from the load.
-    const postData = `SELECT string_agg(c, ',' ORDER BY c) FROM (SELECT conrelid::regclass || '.' || conname || ':' || contype::text AS c FROM pg_constraint WHERE connamespace::regnamespace::text IN ('public', 'tenant_a')) x;`;
-    expect(psql(copy, postData)).toBe(psql(SOURCE_DB, postData));
-    expect(psql(copy, postData)).toMatch(/tenant_a\.orders\.orders_customer_id_fkey:f/);
+    expect(psql(copy, POST_DATA)).toBe(psql(SOURCE_DB, POST_DATA));
+    expect(psql(copy, POST_DATA)).toMatch(/tenant_a\.orders\.orders_customer_id_fkey:f/);
   });
 
   test('a restore into a database that holds anything is refused, and --clean restores over it', () => {
@@ -142,6 +144,33 @@ describe('coffer repo backup --postgres / restore --postgres', () => {
     expect(clean.stderr).not.toMatch(/error/i);
     expect(clean.status).toBe(0);
     expect(fingerprint(copy, ['public'])).toEqual(fingerprint(SOURCE_DB, ['public']));
+  });
+
+  test('a restore that cannot stage the dump for its parallel step says what is loaded and how to finish; --jobs 1 --clean then restores', () => {
+    // Root only, like the other tests here that switch users: a 4 MiB tmpfs as TMPDIR, far
+    // smaller than the dump.
+    const small = tempDir('small-tmp');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', small], { stdio: 'pipe' });
+    try {
+      const copy = targetName('nospace');
+      const failed = coffer(['repo', 'restore', snapshotId, ...repo, '--postgres', dbUrl(copy), '--jobs', '2'], { env: { TMPDIR: small } });
+      expect(failed.status).toBe(1);
+      expect(failed.stderr.trim()).toBe(
+        [
+          `created database "${copy}" on ${server.hostname}:${server.port || '5432'}`,
+          'coffer: the tables are loaded, but staging the dump for the parallel index and constraint step failed (ENOSPC: no space left on device, write): restore again with --jobs 1 --clean to stream without a staging file',
+        ].join('\n'),
+      );
+      expect(readdirSync(small)).toEqual([]);
+      const finished = coffer(['repo', 'restore', snapshotId, ...repo, '--postgres', dbUrl(copy), '--jobs', '1', '--clean'], { env: { TMPDIR: small } });
+      expect(finished.stderr).not.toMatch(/error/i);
+      expect(finished.status).toBe(0);
+      expect(fingerprint(copy, ['public', 'tenant_a'])).toEqual(fingerprint(SOURCE_DB, ['public', 'tenant_a']));
+      expect(psql(copy, POST_DATA)).toBe(psql(SOURCE_DB, POST_DATA));
+    } finally {
+      execFileSync('umount', [small]);
+      removeTree(small);
+    }
   });
 
   test('one schema: backed up alone, or picked from a whole-database snapshot', () => {
